@@ -1,0 +1,197 @@
+# Backend HTTP client: how the proxy, daemons and direct_client talk to storage servers
+# (swift-catalog.md 5). It is http.client over eventlet green sockets (through
+# swift.common.concurrency) with two additions Swift relies on:
+#   * getexpect(): read the interim "100 Continue" (or an early final answer such as 422
+#     or 507) after sending headers with "Expect: 100-continue", before sending the body;
+#   * paths are built and URL-quoted as Swift does: /<device>/<partition><quoted path>.
+# Callers bound every call with a Timeout (conn_timeout / node_timeout); this module never
+# waits on its own.
+"""Backend HTTP connections (Swift's ``swift.common.bufferedhttp``)."""
+
+import http.client
+import socket
+import ssl as ssl_module
+from urllib.parse import quote
+
+from swift.common import concurrency
+
+HTTP_CONTINUE = 100
+
+
+class BufferedHTTPResponse(http.client.HTTPResponse):
+    """An HTTPResponse that can also read an interim ``100 Continue``.
+
+    After :meth:`expect_response`, ``status`` is either 100 (the server wants the body;
+    the final response comes later from ``getresponse()``) or the server's final status,
+    in which case this object *is* the final response and its body can be read.
+    """
+
+    def __init__(self, sock, debuglevel=0, method=None, url=None):
+        super().__init__(sock, debuglevel=debuglevel, method=method, url=url)
+        self._real_socket = sock
+
+    def expect_response(self):
+        """Read the status line and headers of the first response to arrive.
+
+        Reads unbuffered so no byte of a later response is consumed.
+
+        :raises http.client.HTTPException: on a malformed status line.
+        :raises OSError: when the socket fails.
+        """
+        if self.fp:
+            self.fp.close()
+        self.fp = self._real_socket.makefile('rb', 0)
+        version, status, reason = self._read_status()
+        if status != HTTP_CONTINUE:
+            # An early final answer: parse it as the real response.
+            self._read_status = lambda: (version, status, reason)
+            self.begin()
+        else:
+            self.status = status
+            self.reason = reason.strip()
+            self.version = 11
+            self.headers = self.msg = http.client.parse_headers(self.fp)
+
+    def close(self):
+        """Close the body stream and the socket beneath it (backends use one request per
+        connection, so nothing is lost)."""
+        super().close()
+        if self._real_socket is not None:
+            try:
+                self._real_socket.close()
+            except OSError:
+                pass
+            self._real_socket = None
+
+
+class BufferedHTTPConnection(http.client.HTTPConnection):
+    """HTTPConnection over a green socket, with :meth:`getexpect` and chunk helpers.
+
+    Attributes set for logging: ``_method``, ``_path`` (what was requested) and
+    ``host`` / ``port``.
+    """
+
+    response_class = BufferedHTTPResponse
+
+    def connect(self):
+        """Open a green TCP connection (blocking only the calling greenthread)."""
+        self.sock = concurrency.green_socket.create_connection(
+            (self.host, self.port), self.timeout, self.source_address)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def putrequest(self, method, url, skip_host=False, skip_accept_encoding=True):
+        """Start a request; ``url`` must already be quoted (ASCII)."""
+        self._method = method
+        self._path = url
+        return super().putrequest(method, url, skip_host=skip_host,
+                                  skip_accept_encoding=skip_accept_encoding)
+
+    def getexpect(self):
+        """Read the server's answer to ``Expect: 100-continue``.
+
+        :returns: a :class:`BufferedHTTPResponse` whose ``status`` is 100 (send the body,
+            then call ``getresponse()``) or a final status (do not send the body; read
+            this response instead).
+        """
+        response = self.response_class(self.sock, method=self._method)
+        response.expect_response()
+        return response
+
+    def send_chunk(self, data):
+        """Send ``data`` (bytes) as one HTTP/1.1 chunk; empty data sends nothing (use
+        :meth:`send_last_chunk` to finish)."""
+        if data:
+            self.send(b'%x\r\n%s\r\n' % (len(data), data))
+
+    def send_last_chunk(self):
+        """Send the closing chunk ``0\\r\\n\\r\\n`` of a chunked body."""
+        self.send(b'0\r\n\r\n')
+
+
+class BufferedHTTPSConnection(BufferedHTTPConnection):
+    """The TLS variant (rarely used between Swift servers; certificate not verified,
+    as Swift's internal connections do not verify either)."""
+
+    default_port = 443
+
+    def connect(self):
+        super().connect()
+        context = ssl_module.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl_module.CERT_NONE
+        self.sock = context.wrap_socket(self.sock, server_hostname=self.host)
+
+
+def _path_bytes(value):
+    """Bytes of a path piece: WSGI strings (latin-1 of UTF-8) map back to their bytes;
+    native strings holding code points above 255 are UTF-8 encoded."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, int):
+        return b'%d' % value
+    try:
+        return value.encode('latin-1')
+    except UnicodeEncodeError:
+        return value.encode('utf-8')
+
+
+def quote_backend_path(device, partition, path):
+    """Build Swift's backend request path ``/<device>/<partition><path>``, URL-quoted.
+
+    :param device: device name (str or bytes).
+    :param partition: partition (int, str or bytes).
+    :param path: ``/<account>[/<container>[/<object>]]`` or ``''`` (WSGI str or bytes).
+    :returns: the quoted path as an ASCII str (``/`` kept).
+    """
+    raw = (b'/' + _path_bytes(device) + b'/' + _path_bytes(partition)
+           + _path_bytes(path or b''))
+    return quote(raw)
+
+
+def http_connect(ipaddr, port, device, partition, method, path, headers=None,
+                 query_string=None, ssl=False):
+    """Open a connection to a storage server and send a request's headers.
+
+    :param ipaddr: server IP (IPv6 allowed, with or without brackets).
+    :param port: server port.
+    :param device: device name, e.g. ``sdb1``.
+    :param partition: partition number.
+    :param method: HTTP method, e.g. ``PUT``.
+    :param path: ``/<account>[/<container>[/<object>]]`` (WSGI str or bytes, unquoted).
+    :param headers: mapping of header name -> value (values str/int/bytes).
+    :param query_string: raw query string (without ``?``), appended as is.
+    :param ssl: use TLS.
+    :returns: :class:`BufferedHTTPConnection` with the headers sent; the caller sends
+        any body, then calls ``getexpect()`` / ``getresponse()``.
+    :raises OSError: when the server cannot be reached (wrap in a ConnectionTimeout).
+    """
+    quoted = quote_backend_path(device, partition, path)
+    return http_connect_raw(ipaddr, port, method, quoted, headers, query_string, ssl)
+
+
+def http_connect_raw(ipaddr, port, method, path, headers=None, query_string=None,
+                     ssl=False):
+    """Like :func:`http_connect` but ``path`` is used as given (already quoted).
+
+    :returns: :class:`BufferedHTTPConnection` with the headers sent.
+    :raises OSError: when the server cannot be reached.
+    """
+    if not port:
+        port = 443 if ssl else 80
+    host = str(ipaddr)
+    if ':' in host and not host.startswith('['):
+        host = '[%s]' % host
+    conn_class = BufferedHTTPSConnection if ssl else BufferedHTTPConnection
+    conn = conn_class('%s:%s' % (host, port))
+    if query_string:
+        path += '?' + query_string
+    conn.path = path
+    skip_host = bool(headers) and any(k.lower() == 'host' for k in headers)
+    conn.putrequest(method, path, skip_host=skip_host)
+    if headers:
+        for header, value in headers.items():
+            if isinstance(value, bytes):
+                value = value.decode('latin-1')
+            conn.putheader(header, str(value))
+    conn.endheaders()
+    return conn
