@@ -164,12 +164,12 @@ def encode_timestamps(t1, t2=None, t3=None, explicit=False):
     """
     form = t1.short
     if t2 is not None:
-        delta = t2.raw - t1.raw
-        if explicit or delta:
-            form += '%s%x' % ('-' if delta < 0 else '+', abs(delta))
+        deltas = [t2.raw - t1.raw]
         if t3 is not None:
-            delta = t3.raw - t2.raw
-            if explicit or delta:
+            deltas.append(t3.raw - t2.raw)
+        # all deltas or none: a lone "+x" would be read back as the t2 delta
+        if explicit or any(deltas):
+            for delta in deltas:
                 form += '%s%x' % ('-' if delta < 0 else '+', abs(delta))
     return form
 
