@@ -54,3 +54,9 @@ def run_in_thread(func, *args, **kwargs):
 def greenthread_yield():
     """Let other greenthreads run."""
     eventlet.sleep(0)
+
+
+def reinit_after_fork():
+    """Give a forked child a fresh hub: the parent's epoll fd must not be shared."""
+    import eventlet.hubs
+    eventlet.hubs.use_hub()

@@ -1,0 +1,33 @@
+"""A tiny PasteDeploy app and filter for testing process management without real servers.
+
+Config use: ``[app:main] use = call:test.helpers.fake_wsgi_app:app_factory``.
+Answers ``GET /healthcheck`` with ``200 OK``; any other path with ``200`` and a body
+``<name> <pid>`` (``name`` from the app's conf, default 'fake').
+"""
+
+import os
+
+
+def app_factory(global_conf, **local_conf):
+    """PasteDeploy app factory: returns :func:`make_app` of the merged conf."""
+    conf = dict(global_conf)
+    conf.update(local_conf)
+    if conf.get('fail_to_load'):
+        raise ValueError('fake app refuses to load: %s' % conf['fail_to_load'])
+    return make_app(conf)
+
+
+def make_app(conf):
+    """The WSGI callable."""
+    name = conf.get('name', 'fake')
+
+    def app(environ, start_response):
+        if environ.get('PATH_INFO') == '/healthcheck':
+            body = b'OK'
+        else:
+            body = ('%s %s' % (name, os.getpid())).encode('ascii')
+        start_response('200 OK', [('Content-Type', 'text/plain'),
+                                  ('Content-Length', str(len(body)))])
+        return [body]
+
+    return app
