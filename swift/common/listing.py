@@ -25,7 +25,6 @@ _TOKEN = r'[^()<>@,;:\"/\[\]?={}\x00-\x20\x7f]+'
 _QUOTED = r'"(?:[^"\\]|\\.)*"'
 _PARAM_RE = re.compile(r'(?:\s*;\s*(' + _TOKEN + r')\s*(?:=\s*(' + _TOKEN + r'|'
                        + _QUOTED + r'))?)')
-_XML_DECL_ELEMENTTREE = b"<?xml version='1.0' encoding='UTF-8'?>"
 _XML_DECL_SWIFT = b'<?xml version="1.0" encoding="UTF-8"?>'
 
 
@@ -159,7 +158,8 @@ def listing_to_text(listing):
 
 
 def _to_xml(doc):
-    return tostring(doc, encoding='UTF-8').replace(_XML_DECL_ELEMENTTREE, _XML_DECL_SWIFT, 1)
+    return _XML_DECL_SWIFT + b'\n' + tostring(doc, encoding='UTF-8',
+                                              xml_declaration=False)
 
 
 def _xml_listing(listing, root_tag, root_name, item_tag, fields):
