@@ -9,9 +9,11 @@ import shutil
 import tempfile
 import unittest
 
+import swift
 from swift.cli import recon as cli
+from swift.cli import recon_scout
 from swift.common import concurrency
-from swift.common.middleware.recon import ReconMiddleware
+from swift.common.middleware.recon import ReconMiddleware, md5_hash_for_file
 from swift.common.recon import dump_recon_cache
 from swift.common.ring import RingData
 from swift.common.swob import Request
@@ -91,7 +93,7 @@ class ReconCliTestCase(unittest.TestCase):
 
     def fetch(self, ip, port, method, path, timeout_s):
         if (ip, port) in self.down:
-            raise cli.ReconFetchError('<urlopen error [Errno 111] Connection refused>', -1)
+            raise recon_scout.ReconFetchError('<urlopen error [Errno 111] Connection refused>', -1)
         resp = Request.blank(path, method=method).get_response(self.nodes[(ip, port)].app)
         return resp.status_int, {k.lower(): v for k, v in resp.headers.items()}, resp.body
 
@@ -184,7 +186,7 @@ class TestMd5(ReconCliTestCase):
         node = self.nodes[self.hosts[1]]
         with open(os.path.join(node.swift_dir, 'object.ring.gz'), 'ab') as fp:
             fp.write(b'x')
-        remote_sum = cli.md5_hash_for_file(os.path.join(node.swift_dir, 'object.ring.gz'))
+        remote_sum = md5_hash_for_file(os.path.join(node.swift_dir, 'object.ring.gz'))
         code, out = self.run_recon('--md5')
         self.assertEqual(code, 0)
         self.assertIn("!! http://127.0.0.2:6220/recon/ringmd5 (object.ring.gz => %s) "
@@ -295,7 +297,7 @@ class TestChecks(ReconCliTestCase):
         self.assertRegex(out, r'\[tcp_in_use\] low: \d+, .* reported: 2')
         self.assertIn('2/2 hosts matched, 0 error[s] while checking hosts.', out)
         self.assertIn('Versions matched (%s), 0 error[s] while checking hosts.'
-                      % cli.__dict__.get('swift_version', __import__('swift').__version__),
+                      % swift.__version__,
                       out)
 
     def test_time_skew_is_reported(self):
@@ -380,7 +382,7 @@ class TestHelpers(unittest.TestCase):
         def fetch(ip, port, method, path, timeout_s):
             return 200, {}, b'not json'
         lines = []
-        scout = cli.Scout('async', fetch=fetch, out=lines.append)
+        scout = recon_scout.Scout('async', fetch=fetch, out=lines.append)
         url, content, status, _s, _e = scout.scout(('127.0.0.1', 1))
         self.assertEqual(status, -1)
         self.assertTrue(lines and lines[0].startswith('-> http://127.0.0.1:1/recon/async'))
