@@ -1,0 +1,165 @@
+# Access log lines in Swift's format (proxy_logging). One line per client request,
+# written when the response body is done (or the client went away), with fields
+# separated by spaces, each URL-quoted (spaces and unsafe bytes as %XX) and '-' when
+# empty:
+#   client_ip remote_addr datetime method path protocol status referer user_agent
+#   auth_token bytes_recvd bytes_sent client_etag transaction_id headers request_time
+#   source log_info start_time end_time policy_index
+# datetime is %d/%b/%Y/%H/%M/%S (UTC); request_time %.4f; start/end %.9f. The auth
+# token is cut to reveal_sensitive_prefix (16) characters plus '...'. The leftmost
+# instance logs client requests; an instance further right logs only subrequests made
+# by middlewares between them (env 'swift.proxy_access_log_made').
+"""proxy_logging middleware."""
+
+import time
+from urllib.parse import quote, unquote
+
+from swift.common.config import config_true_value
+from swift.common.logs import get_logger
+from swift.common.swob import Request
+
+LOG_MADE_KEY = 'swift.proxy_access_log_made'
+
+
+def log_quote(value):
+    """Swift's access-log quoting: unsafe bytes and spaces as %XX, empty -> '-'."""
+    if value is None or value == '':
+        return '-'
+    if isinstance(value, str):
+        value = value.encode('latin-1', 'surrogateescape') if all(
+            ord(c) < 256 for c in value) else value.encode('utf-8')
+    return quote(value, safe='/:+%=&?,;@!$\'()*[]~') or '-'
+
+
+def truncate_token(token, prefix_chars):
+    """Show only the first ``prefix_chars`` of a credential."""
+    if not token:
+        return None
+    if len(token) <= prefix_chars:
+        return token
+    return token[:prefix_chars] + '...'
+
+
+class ProxyLoggingMiddleware:
+    """:param app: next WSGI app; ``conf``: access_log_* options,
+    ``reveal_sensitive_prefix`` (16), ``access_log_headers`` (false),
+    ``access_log_headers_only`` (csv); ``clock`` and ``logger`` injectable."""
+
+    def __init__(self, app, conf, logger=None, clock=None):
+        self.app = app
+        self.clock = clock or time
+        access_conf = {'log_name': conf.get('access_log_name', 'proxy-server'),
+                       'log_level': conf.get('access_log_level', 'INFO'),
+                       'log_file': conf.get('access_log_file', conf.get('log_file')),
+                       'log_address': conf.get('access_log_address',
+                                               conf.get('log_address', '/dev/log')),
+                       'log_facility': conf.get('access_log_facility',
+                                                conf.get('log_facility', 'LOG_LOCAL0'))}
+        self.logger = logger or get_logger(access_conf, log_route='proxy-access')
+        self.reveal_prefix = int(conf.get('reveal_sensitive_prefix', 16))
+        self.log_headers = config_true_value(conf.get('access_log_headers', 'false'))
+        self.headers_only = [h.strip().title() for h in
+                             conf.get('access_log_headers_only', '').split(',')
+                             if h.strip()]
+
+    def __call__(self, env, start_response):
+        if env.get(LOG_MADE_KEY):
+            return self.app(env, start_response)
+        env[LOG_MADE_KEY] = True
+        start_time = self.clock.time()
+        req = Request(env)
+        input_counter = _CountingInput(env.get('wsgi.input'))
+        if env.get('wsgi.input') is not None:
+            env['wsgi.input'] = input_counter
+        captured = {}
+
+        def log_start_response(status, headers, exc_info=None):
+            captured['status'] = status
+            captured['headers'] = headers
+            return start_response(status, headers, exc_info)
+
+        try:
+            body_iter = self.app(env, log_start_response)
+        except Exception:
+            self.log_request(req, 500, 0, input_counter.count, start_time, {})
+            raise
+        return self._iter_and_log(req, body_iter, captured, input_counter, start_time)
+
+    def _iter_and_log(self, req, body_iter, captured, input_counter, start_time):
+        sent = 0
+        status = 499   # until the body is done: client disconnect
+        try:
+            for chunk in body_iter:
+                sent += len(chunk)
+                yield chunk
+            status = int(captured.get('status', '500').split(' ', 1)[0])
+        finally:
+            close = getattr(body_iter, 'close', None)
+            if close:
+                close()
+            headers = dict(captured.get('headers') or [])
+            self.log_request(req, status, sent, input_counter.count, start_time, headers)
+
+    def log_request(self, req, status, bytes_sent, bytes_received, start_time,
+                    resp_headers):
+        """Write one access line (see the module comment for the fields)."""
+        end_time = self.clock.time()
+        env = req.environ
+        path = quote(unquote(req.path))
+        if req.query_string:
+            path += '?' + req.query_string
+        forwarded = req.headers.get('X-Forwarded-For', '').split(',')[0].strip()
+        client_ip = forwarded or req.headers.get('X-Cluster-Client-Ip') or req.remote_addr
+        token = req.headers.get('X-Auth-Token') or req.headers.get('X-Storage-Token')
+        lower = {k.lower(): v for k, v in resp_headers.items()}
+        policy_index = (lower.get('x-backend-storage-policy-index')
+                        or env.get('swift.policy_index'))
+        fields = [
+            client_ip, req.remote_addr,
+            time.strftime('%d/%b/%Y/%H/%M/%S', time.gmtime(end_time)),
+            env.get('swift.orig_req_method', req.method), path,
+            env.get('SERVER_PROTOCOL'), str(status), req.referer, req.user_agent,
+            truncate_token(token, self.reveal_prefix), str(bytes_received or 0),
+            str(bytes_sent), req.headers.get('Etag'), env.get('swift.trans_id'),
+            self._headers_field(req), '%.4f' % (end_time - start_time),
+            env.get('swift.source'), ','.join(env.get('swift.log_info') or []),
+            '%.9f' % start_time, '%.9f' % end_time, policy_index]
+        self.logger.info(' '.join(log_quote(f) for f in fields))
+
+    def _headers_field(self, req):
+        if not self.log_headers:
+            return None
+        items = req.headers.items()
+        if self.headers_only:
+            items = [(k, v) for k, v in items if k.title() in self.headers_only]
+        return '\n'.join('%s: %s' % (k, v) for k, v in items)
+
+
+class _CountingInput:
+    """Wraps wsgi.input to count the bytes the app read."""
+
+    def __init__(self, wsgi_input):
+        self.wsgi_input = wsgi_input
+        self.count = 0
+
+    def read(self, *args):
+        data = self.wsgi_input.read(*args)
+        self.count += len(data)
+        return data
+
+    def readline(self, *args):
+        data = self.wsgi_input.readline(*args)
+        self.count += len(data)
+        return data
+
+    def __iter__(self):
+        for data in self.wsgi_input:
+            self.count += len(data)
+            yield data
+
+
+def filter_factory(global_conf, **local_conf):
+    """Paste filter factory (``egg:swift#proxy_logging``)."""
+    conf = dict(global_conf)
+    conf.update(local_conf)
+    return lambda app: ProxyLoggingMiddleware(app, conf)

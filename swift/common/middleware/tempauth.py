@@ -1,0 +1,336 @@
+# Development auth with users in the config (Swift's tempauth; swift-catalog.md 6, 7).
+#   * Users: ``user_<account>_<user> = <key> [group ...] [storage_url]`` (also
+#     ``user64_<b64 account>_<b64 user>``). Groups ``.admin`` (account owner) and
+#     ``.reseller_admin`` (every account). The storage URL defaults to
+#     ``$HOST/v1/<reseller_prefix><account>``.
+#   * Login: ``GET <auth_prefix>v1.0`` (also ``/auth/v1/<account>/auth``) with
+#     X-Auth-User/X-Auth-Key or X-Storage-User/X-Storage-Pass -> 200 with X-Auth-Token,
+#     X-Storage-Token, X-Auth-Token-Expires and X-Storage-Url. Tokens are
+#     ``<reseller_prefix>tk<32 hex>`` kept in memcache under ``<prefix>/token/<token>``
+#     as [expires, groups] and reused per user via ``<prefix>/user/<account:user>``.
+#   * Authorization: the owner group (the account id) or .reseller_admin may do
+#     anything but account PUT/DELETE (reseller only); others need a container ACL
+#     (X-Container-Read/-Write: ``.r:<referrer>``, ``.rlistings``, ``account:user``,
+#     ``account``). Anonymous denials are 401 with ``Www-Authenticate: Swift
+#     realm="<account>"``, authenticated ones 403.
+"""tempauth middleware."""
+
+import base64
+import hmac
+import uuid
+from urllib.parse import urlparse
+
+from swift.common.config import config_true_value, list_from_csv
+from swift.common.logs import get_logger
+from swift.common.swob import (HTTPBadRequest, HTTPForbidden, HTTPNotFound,
+                               HTTPUnauthorized, Request, Response, split_path)
+from swift.proxy.controllers.info import register_swift_info
+
+ADMIN_GROUP = '.admin'
+RESELLER_ADMIN_GROUP = '.reseller_admin'
+
+
+# ---------------------------------------------------------------- ACLs (v1 syntax)
+
+def clean_acl(name, value):
+    """Normalise a container ACL header value (Swift's acl.clean_acl).
+
+    :param name: ``x-container-read`` or ``x-container-write``.
+    :returns: the cleaned comma-separated ACL.
+    :raises ValueError: for referrer items in a write ACL or empty referrers.
+    """
+    name = name.lower()
+    values = []
+    for raw in value.split(','):
+        item = raw.strip()
+        if not item:
+            continue
+        if ':' not in item:
+            values.append(item)
+            continue
+        first, second = (part.strip() for part in item.split(':', 1))
+        if not first or not first.startswith('.'):
+            values.append(item)
+        elif first in ('.r', '.ref', '.referer', '.referrer'):
+            if 'write' in name:
+                raise ValueError('Referrers not allowed in write ACL: %r' % item)
+            negate = second.startswith('-')
+            if negate:
+                second = second[1:].strip()
+            if second and second != '*' and second.startswith('*'):
+                second = second[1:].strip()
+            if not second or second == '.':
+                raise ValueError('No host/domain value after referrer designation '
+                                 'in ACL: %r' % item)
+            values.append('.r:%s%s' % ('-' if negate else '', second))
+        else:
+            raise ValueError('Unknown designator %r in ACL: %r' % (first, item))
+    return ','.join(values)
+
+
+def parse_acl(acl_string):
+    """``(referrers, groups)`` of a v1 ACL string (``.rlistings`` is a group)."""
+    referrers, groups = [], []
+    for value in (acl_string or '').split(','):
+        value = value.strip()
+        if not value:
+            continue
+        if value.startswith('.r:'):
+            referrers.append(value[3:])
+        else:
+            groups.append(value)
+    return referrers, groups
+
+
+def referrer_allowed(referrer, referrer_acl):
+    """Swift's rule: the last matching entry wins; ``-host`` denies."""
+    allow = False
+    if referrer_acl:
+        host = urlparse(referrer or '').hostname or 'unknown'
+        for entry in referrer_acl:
+            negate = entry.startswith('-')
+            pattern = entry[1:] if negate else entry
+            if pattern == '*' or pattern == host or (
+                    pattern.startswith('.') and host.endswith(pattern)):
+                allow = not negate
+    return allow
+
+
+# ---------------------------------------------------------------- users
+
+def parse_users(conf, reseller_prefix):
+    """``{'account:user': {'key', 'groups', 'url'}}`` from ``user_*`` options."""
+    users = {}
+    for option, value in conf.items():
+        if option.startswith('user64_'):
+            account, _, user = option[len('user64_'):].partition('_')
+            account = base64.b64decode(account + '=' * (-len(account) % 4)).decode()
+            user = base64.b64decode(user + '=' * (-len(user) % 4)).decode()
+        elif option.startswith('user_'):
+            account, _, user = option[len('user_'):].partition('_')
+        else:
+            continue
+        words = value.split()
+        if not words:
+            continue
+        url = '$HOST/v1/%s%s' % (reseller_prefix, account)
+        if len(words) > 1 and '://' in words[-1]:
+            url = words.pop()
+        users['%s:%s' % (account, user)] = {'key': words[0], 'groups': words[1:],
+                                             'url': url}
+    return users
+
+
+class TempAuth:
+    """:param app: next WSGI app; ``conf``: reseller_prefix (AUTH), auth_prefix
+    (/auth/), token_life (86400 s), storage_url_scheme (default), user_* options;
+    ``clock`` (``time()``) and ``logger`` injectable."""
+
+    def __init__(self, app, conf, logger=None, clock=None):
+        import time
+        self.app = app
+        self.conf = conf
+        self.logger = logger or get_logger(conf, log_route='tempauth')
+        self.clock = clock or time
+        prefix = conf.get('reseller_prefix', 'AUTH').strip()
+        if prefix and not prefix.endswith('_'):
+            prefix += '_'
+        self.reseller_prefix = prefix
+        self.auth_prefix = conf.get('auth_prefix', '/auth/')
+        if not self.auth_prefix.startswith('/'):
+            self.auth_prefix = '/' + self.auth_prefix
+        if not self.auth_prefix.endswith('/'):
+            self.auth_prefix += '/'
+        self.token_life = int(conf.get('token_life', 86400))
+        self.storage_url_scheme = conf.get('storage_url_scheme', 'default')
+        self.require_groups = list_from_csv(conf.get('require_group', ''))
+        self.allow_overrides = config_true_value(conf.get('allow_overrides', 't'))
+        self.users = parse_users(conf, self.reseller_prefix)
+        register_swift_info(app, 'tempauth', account_acls=True)
+
+    # -- WSGI
+    def __call__(self, env, start_response):
+        if self.allow_overrides and env.get('swift.authorize_override', False):
+            return self.app(env, start_response)
+        if env.get('PATH_INFO', '').startswith(self.auth_prefix):
+            return self.handle_auth(env, start_response)
+        token = env.get('HTTP_X_AUTH_TOKEN', env.get('HTTP_X_STORAGE_TOKEN'))
+        if token and token.startswith(self.reseller_prefix):
+            groups = self.get_groups(env, token)
+            if groups:
+                env['REMOTE_USER'] = groups
+                env['swift.authorize'] = self.authorize
+                env['swift.clean_acl'] = clean_acl
+                if RESELLER_ADMIN_GROUP in groups.split(','):
+                    env['reseller_request'] = True
+            else:
+                resp = self._unauthorized(Request(env))
+                return resp(env, start_response)
+        elif self._is_definitive(env.get('PATH_INFO', '')):
+            env['swift.authorize'] = self.authorize
+            env['swift.clean_acl'] = clean_acl
+        elif 'swift.authorize' not in env:
+            env['swift.authorize'] = self.denied_response
+        return self.app(env, start_response)
+
+    def _is_definitive(self, path):
+        try:
+            _version, account, _rest = split_path(path, 1, 3, True)
+        except ValueError:
+            return False
+        return bool(account) and account.startswith(self.reseller_prefix)
+
+    def _account_of(self, req):
+        try:
+            _version, account, _rest = req.split_path(1, 3, True)
+        except ValueError:
+            return 'unknown'
+        return account or 'unknown'
+
+    def _unauthorized(self, req, realm=None):
+        realm = realm or self._account_of(req)
+        return HTTPUnauthorized(request=req, headers={
+            'Www-Authenticate': 'Swift realm="%s"' % realm})
+
+    def denied_response(self, req):
+        """403 for an authenticated user, 401 (with the realm) for anonymous."""
+        if req.remote_user:
+            return HTTPForbidden(request=req)
+        return self._unauthorized(req)
+
+    # -- tokens
+    def get_groups(self, env, token):
+        """The comma-separated groups of a valid token, or None."""
+        memcache = env.get('swift.cache')
+        if memcache is None:
+            self.logger.error('Memcache required')
+            return None
+        cached = memcache.get('%s/token/%s' % (self.reseller_prefix, token))
+        if not cached:
+            return None
+        expires, groups = cached
+        if float(expires) < self.clock.time():
+            return None
+        if self.require_groups and not set(self.require_groups) & set(groups.split(',')):
+            return None
+        return groups
+
+    # -- authorization
+    def authorize(self, req):
+        """None when ``req`` may proceed, else a 401/403 Response (see module doc)."""
+        try:
+            _version, account, container, obj = req.split_path(1, 4, True)
+        except ValueError:
+            return HTTPNotFound(request=req)
+        if not account or not account.startswith(self.reseller_prefix):
+            return self.denied_response(req)
+        user_groups = (req.remote_user or '').split(',')
+        if RESELLER_ADMIN_GROUP in user_groups and account != self.reseller_prefix \
+                and not account[len(self.reseller_prefix):].startswith('.'):
+            req.environ['swift_owner'] = True
+            return None
+        if account in user_groups and (req.method not in ('DELETE', 'PUT') or container):
+            req.environ['swift_owner'] = True
+            return None
+        if req.method == 'OPTIONS':
+            return None
+        referrers, groups = parse_acl(getattr(req, 'acl', None))
+        if referrer_allowed(req.referer, referrers):
+            if obj or '.rlistings' in groups:
+                return None
+            return self.denied_response(req)
+        if not req.remote_user:
+            return self.denied_response(req)
+        for group in user_groups:
+            if group and group in groups:
+                return None
+        return self.denied_response(req)
+
+    # -- login
+    def handle_auth(self, env, start_response):
+        req = Request(env)
+        try:
+            resp = self.handle_get_token(req)
+        except Exception:  # never a traceback to a client logging in
+            self.logger.exception('EXCEPTION IN handle_auth')
+            resp = Response(status=500, request=req)
+        return resp(env, start_response)
+
+    def handle_get_token(self, req):
+        """Swift's token GET: /auth/v1.0, /auth/v1/<account>/auth, /auth/v1.0/..."""
+        if req.method not in ('GET', 'HEAD'):
+            return HTTPBadRequest(request=req)
+        try:
+            pathsegs = split_path(req.path_info, 1, 3, True)
+        except ValueError:
+            return HTTPNotFound(request=req)
+        user = req.headers.get('X-Storage-User') or req.headers.get('X-Auth-User')
+        key = req.headers.get('X-Storage-Pass') or req.headers.get('X-Auth-Key')
+        if pathsegs[0] == 'v1' and pathsegs[2] == 'auth':
+            account = pathsegs[1]
+            if user and ':' in user and user.split(':', 1)[0] != account:
+                return self._unauthorized(req, account)
+            if user and ':' not in user:
+                user = '%s:%s' % (account, user)
+        elif pathsegs[0] not in ('auth', 'v1.0'):
+            return HTTPBadRequest(request=req)
+        if not user or ':' not in user:
+            return self._unauthorized(req, 'unknown')
+        account = user.split(':', 1)[0]
+        record = self.users.get(user)
+        if not record or not key or not hmac.compare_digest(
+                record['key'].encode('utf-8'), key.encode('latin-1')):
+            return self._unauthorized(req, account)
+        return self._token_response(req, user, record)
+
+    def _token_response(self, req, user, record):
+        memcache = req.environ.get('swift.cache')
+        if memcache is None:
+            self.logger.error('Memcache required')
+            return Response(status=500, request=req)
+        account_id = record['url'].rstrip('/').rsplit('/', 1)[-1]
+        groups = self.user_groups(user, record, account_id)
+        now = self.clock.time()
+        token = memcache.get('%s/user/%s' % (self.reseller_prefix, user))
+        expires = None
+        if token:
+            cached = memcache.get('%s/token/%s' % (self.reseller_prefix, token))
+            if cached and float(cached[0]) > now and cached[1] == groups:
+                expires = float(cached[0])
+            else:
+                token = None
+        if not token:
+            token = '%stk%s' % (self.reseller_prefix, uuid.uuid4().hex)
+            expires = now + self.token_life
+            memcache.set('%s/token/%s' % (self.reseller_prefix, token),
+                         [expires, groups], time=float(expires - now))
+            memcache.set('%s/user/%s' % (self.reseller_prefix, user), token,
+                         time=float(expires - now))
+        return Response(request=req, body=b'', headers={
+            'X-Auth-Token': token, 'X-Storage-Token': token,
+            'X-Auth-Token-Expires': str(int(expires - now)),
+            'X-Storage-Url': self.storage_url(req, record['url'])})
+
+    @staticmethod
+    def user_groups(user, record, account_id):
+        """``account,account:user[,groups...]`` with .admin replaced by the account id
+        (the owner group)."""
+        groups = [user.split(':', 1)[0], user] + list(record['groups'])
+        if ADMIN_GROUP in groups:
+            groups.remove(ADMIN_GROUP)
+            groups.append(account_id)
+        return ','.join(groups)
+
+    def storage_url(self, req, url):
+        """Expand ``$HOST`` with the request's scheme/host (or storage_url_scheme)."""
+        host_url = req.host_url
+        if self.storage_url_scheme != 'default':
+            host_url = self.storage_url_scheme + '://' + req.host
+        return url.replace('$HOST', host_url)
+
+
+def filter_factory(global_conf, **local_conf):
+    """Paste filter factory (``egg:swift#tempauth``)."""
+    conf = dict(global_conf)
+    conf.update(local_conf)
+    return lambda app: TempAuth(app, conf)
