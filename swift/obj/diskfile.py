@@ -764,6 +764,13 @@ class DiskFileReader:
             return
         self.quarantined = self.diskfile._quarantine(self.data_file, reason)
 
+    def __del__(self):
+        # A response dropped without close() (e.g. a 304 built from this reader)
+        # must not leak the file descriptor; no integrity verdict without a full read.
+        fp = getattr(self, '_fp', None)
+        if fp is not None:
+            fp.close()
+
     def close(self):
         """Close the file; quarantine if a full read found a mismatch."""
         if self._fp is None:

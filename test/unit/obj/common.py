@@ -73,3 +73,66 @@ def put_object(manager, body=b'hello', timestamp='1700000000.00000', name=('a', 
 
 
 quiet = logging.getLogger('quiet')
+
+
+class FakeResponse:
+    """What a fake backend connection answers."""
+
+    def __init__(self, status, headers=None):
+        self.status = status
+        self._headers = headers or {}
+
+    def read(self, *args):
+        return b''
+
+    def getheader(self, name, default=None):
+        return self._headers.get(name, default)
+
+
+class FakeHTTP:
+    """Records backend requests; answers with ``statuses`` in turn (an Exception
+    instance is raised instead). Default answer 201."""
+
+    def __init__(self, statuses=None):
+        self.statuses = list(statuses or [])
+        self.requests = []
+
+    def __call__(self, ip, port, device, partition, method, path, headers=None,
+                 query_string=None, ssl=False):
+        self.requests.append({'ip': ip, 'port': str(port), 'device': device,
+                              'partition': str(partition), 'method': method,
+                              'path': path, 'headers': dict(headers or {})})
+        answer = self.statuses.pop(0) if self.statuses else 201
+        if isinstance(answer, Exception):
+            raise answer
+        conn = FakeConnection(answer)
+        return conn
+
+
+class FakeConnection:
+    def __init__(self, answer):
+        self.answer = answer
+
+    def getresponse(self):
+        if isinstance(self.answer, FakeResponse):
+            return self.answer
+        return FakeResponse(self.answer)
+
+
+def make_app(tmp_path, clock=None, http=None, devices=('sda',), **overrides):
+    """An ObjectController over temp devices with a fake clock and fake backends."""
+    from swift.common.storage_policy import StoragePolicy, StoragePolicyCollection
+    from swift.obj.server import ObjectController, ObjectServerConfig
+    clock = clock or FakeClock(1700000000.0)
+    manager_overrides = {k: v for k, v in overrides.items()
+                         if k in DiskFileConfig.__dataclass_fields__
+                         or k in ('xattrs', 'statvfs', 'is_mount')}
+    manager = make_manager(tmp_path, devices=devices, clock=clock, **manager_overrides)
+    server_options = {k: v for k, v in overrides.items()
+                      if k in ObjectServerConfig.__dataclass_fields__}
+    config = ObjectServerConfig(diskfile=manager.config, **server_options)
+    policies = StoragePolicyCollection([StoragePolicy(0, 'gold', is_default=True),
+                                        StoragePolicy(1, 'silver')])
+    return ObjectController(config, logger=manager.logger, clock=clock,
+                            diskfile_manager=manager, policies=policies,
+                            hash_config=HASH_CONFIG, http_connect=http or FakeHTTP())
