@@ -246,6 +246,17 @@ class DatabaseBroker:
             path = os.path.dirname(path)
         return path
 
+    def in_storage_layout(self):
+        """True for ``<dev>/<db_type>s/<part>/<suffix>/<hash>/<hash>.db``."""
+        if self.db_file == ':memory:' or not self.db_type:
+            return False
+        hash_dir = os.path.basename(self.db_dir)
+        suffix_dir = os.path.dirname(self.db_dir)
+        datadir = os.path.dirname(os.path.dirname(suffix_dir))
+        return (os.path.basename(self.db_file).startswith(hash_dir) and
+                hash_dir.endswith(os.path.basename(suffix_dir)) and
+                os.path.basename(datadir) == self.db_type + 's')
+
     def initialize(self, put_timestamp=None, storage_policy_index=None):
         """Create the DB (temp file, schema, fsync, rename into place).
 
@@ -327,7 +338,9 @@ class DatabaseBroker:
         """
         text = str(err)
         reason = next((t for t in QUARANTINE_TRIGGERS if t in text), None)
-        if reason is None or self.db_file == ':memory:':
+        if reason is None or not self.in_storage_layout():
+            # only a DB in a device's datadir is moved; a stray file (a tool given a
+            # path) is reported, never moved
             raise err
         target_dir = os.path.join(self.get_device_path(), 'quarantined',
                                   self.db_type + 's')
