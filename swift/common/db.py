@@ -21,7 +21,7 @@ import tempfile
 import time
 import uuid
 
-from swift.common import limits
+from swift.common import concurrency, limits
 from swift.common.constraints import valid_utf8
 from swift.common.fs import lock_path, mkdirs, renamer, LockTimeout
 from swift.common.hashing import md5_hex
@@ -167,6 +167,62 @@ def decode_pending(data):
     return records, bad
 
 
+class DatabaseLockTimeout(BrokerError):
+    """The DB stayed locked by another writer for longer than the broker timeout."""
+
+
+def _retry_locked(timeout_s, path, call):
+    """Run ``call`` retrying while SQLite says the DB is locked, sleeping green
+    (eventlet) in between, so a busy DB never blocks the other greenthreads.
+
+    :raises DatabaseLockTimeout: still locked after ``timeout_s`` seconds.
+    """
+    deadline = time.monotonic() + timeout_s
+    wait_s = 0.001
+    while True:
+        try:
+            return call()
+        except sqlite3.OperationalError as err:
+            if 'locked' not in str(err) and 'busy' not in str(err):
+                raise
+        if time.monotonic() >= deadline:
+            raise DatabaseLockTimeout(path, 'locked for more than %ss' % timeout_s)
+        concurrency.sleep(wait_s)
+        wait_s = min(wait_s * 2, 0.05)
+
+
+class GreenDBCursor(sqlite3.Cursor):
+    """Cursor whose execute/executemany retry (green) while the DB is locked."""
+
+    def execute(self, *args, **kwargs):
+        return _retry_locked(self.connection.timeout_s, self.connection.db_file,
+                             lambda: sqlite3.Cursor.execute(self, *args, **kwargs))
+
+    def executemany(self, *args, **kwargs):
+        return _retry_locked(self.connection.timeout_s, self.connection.db_file,
+                             lambda: sqlite3.Cursor.executemany(self, *args, **kwargs))
+
+
+class GreenDBConnection(sqlite3.Connection):
+    """Connection that never blocks in SQLite's busy handler (timeout 0) and instead
+    retries locked statements with green sleeps (Swift's GreenDBConnection)."""
+
+    def __init__(self, database, timeout_s=BROKER_TIMEOUT_S, **kwargs):
+        self.timeout_s = timeout_s
+        self.db_file = database
+        super().__init__(database, timeout=0, **kwargs)
+
+    def cursor(self, factory=GreenDBCursor):
+        return sqlite3.Connection.cursor(self, factory)
+
+    def execute(self, *args, **kwargs):
+        return self.cursor().execute(*args, **kwargs)
+
+    def commit(self):
+        return _retry_locked(self.timeout_s, self.db_file,
+                             lambda: sqlite3.Connection.commit(self))
+
+
 def open_db_connection(path, timeout_s=BROKER_TIMEOUT_S, okay_to_create=False):
     """Open ``path`` with Swift's pragmas and the ``chexor`` function.
 
@@ -176,7 +232,8 @@ def open_db_connection(path, timeout_s=BROKER_TIMEOUT_S, okay_to_create=False):
     if not okay_to_create and not os.path.exists(path):
         raise DatabaseConnectionError(path, "DB doesn't exist")
     try:
-        conn = sqlite3.connect(path, check_same_thread=False, timeout=timeout_s)
+        conn = sqlite3.connect(path, check_same_thread=False, factory=GreenDBConnection,
+                               timeout_s=timeout_s)
         conn.row_factory = sqlite3.Row
         conn.text_factory = str
         conn.execute('PRAGMA synchronous = NORMAL')
@@ -279,7 +336,7 @@ class DatabaseBroker:
             conn.close()
             with open(tmp_db_file, 'r+b') as fp:
                 os.fsync(fp.fileno())
-            with lock_path(self.db_dir, self.pending_timeout):
+            with lock_path(self.db_dir, self.pending_timeout, sleep=concurrency.sleep):
                 if os.path.exists(self.db_file):
                     raise DatabaseAlreadyExists(self.db_file)
                 renamer(tmp_db_file, self.db_file)
@@ -376,7 +433,7 @@ class DatabaseBroker:
             return
         if not os.path.exists(self.db_file):
             raise DatabaseConnectionError(self.db_file, "DB doesn't exist")
-        with lock_path(self.db_dir, self.pending_timeout):
+        with lock_path(self.db_dir, self.pending_timeout, sleep=concurrency.sleep):
             try:
                 pending_size = os.path.getsize(self.pending_file)
             except FileNotFoundError:
@@ -419,7 +476,7 @@ class DatabaseBroker:
                 not os.path.getsize(self.pending_file):
             return
         try:
-            with lock_path(self.db_dir, self.pending_timeout):
+            with lock_path(self.db_dir, self.pending_timeout, sleep=concurrency.sleep):
                 self._commit_puts()
         except LockTimeout:
             if not self.stale_reads_ok:

@@ -116,3 +116,35 @@ def test_items_since_and_max_row():
         broker.put_object(name, Timestamp(2).internal, 1, 't', 'e')
     assert broker.get_max_row() == 3
     assert [r['name'] for r in broker.get_items_since(1, 10)] == ['y', 'z']
+
+
+def test_locked_db_is_retried_green(tmp_path):
+    import sqlite3
+    from swift.common import concurrency
+    path = _path(tmp_path)
+    broker = ContainerBroker(path, account='a', container='c')
+    broker.initialize(Timestamp(1).internal)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute('BEGIN EXCLUSIVE')
+    writer = concurrency.spawn(broker.merge_items, [
+        {'name': 'o', 'created_at': Timestamp(2).internal, 'size': 1,
+         'content_type': 't', 'etag': 'e', 'deleted': 0}])
+    concurrency.sleep(0.05)           # the writer is waiting, not blocking us
+    assert not writer.dead
+    holder.execute('COMMIT')
+    holder.close()
+    writer.wait()
+    assert [r['name'] for r in broker.get_objects()] == ['o']
+
+
+def test_locked_db_times_out(tmp_path):
+    import sqlite3
+    path = _path(tmp_path)
+    ContainerBroker(path, account='a', container='c').initialize(Timestamp(1).internal)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute('BEGIN EXCLUSIVE')
+    broker = ContainerBroker(path, account='a', container='c', timeout=0.05)
+    with pytest.raises(db.DatabaseLockTimeout):
+        broker.merge_items([{'name': 'o', 'created_at': Timestamp(2).internal, 'size': 1,
+                             'content_type': 't', 'etag': 'e', 'deleted': 0}])
+    holder.execute('ROLLBACK')
