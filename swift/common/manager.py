@@ -330,18 +330,10 @@ class Server:
             args.append('once')
         if verbose:
             args.append('verbose')
-        actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]
         if daemon and not once:
-            log_path = _log_file(conf_file)
-            target = os.devnull
-            if log_path:
-                os.makedirs(os.path.dirname(os.path.abspath(log_path)), exist_ok=True)
-                target = log_path
-            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
-            actions += [(os.POSIX_SPAWN_OPEN, 1, target, flags, 0o644),
-                        (os.POSIX_SPAWN_DUP2, 1, 2)]
-        pid = os.posix_spawnp(args[0], args, self.env, file_actions=actions,
-                              setsid=bool(daemon))
+            pid = spawn_detached(args, _log_file(conf_file) or os.devnull, self.env)
+        else:
+            pid = spawn_detached(args, None, self.env, new_session=daemon)
         pid_file = self.pid_file_for(conf_file)
         _write_pid_file(pid_file, pid)
         spawned = Spawned(pid, conf_file, pid_file)
@@ -387,10 +379,10 @@ class Server:
         """
         status = 0
         deadline = self.clock.monotonic() + timeout_s
+        settle = self.clock.monotonic() + 1.0   # a daemon alive this long is "up"
         for proc in self.procs:
             conf = proc.conf_file
             address = _bind_address(conf) if self.server in MAIN_SERVERS else None
-            settle = self.clock.monotonic() + 1.0
             while True:
                 if proc.poll() is not None:
                     self.say('%s (%s) exited with status %s; see %s', self.server, conf,
@@ -470,6 +462,26 @@ class Spawned:
             except ChildProcessError:
                 self.returncode = 0
         return self.returncode
+
+
+def spawn_detached(args, output_path, env, new_session=True):
+    """Start ``args`` (argv; args[0] looked up in PATH) without waiting for it.
+
+    :param output_path: file that gets stdout and stderr (appended, created), or None
+        to share ours. stdin is /dev/null.
+    :param new_session: own session/process group (survives our exit and terminal).
+    :returns: the pid (the caller's child until it exits).
+    :raises OSError: it could not be executed.
+    """
+    actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]
+    if output_path:
+        if output_path != os.devnull:
+            os.makedirs(os.path.dirname(os.path.abspath(output_path)), exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        actions += [(os.POSIX_SPAWN_OPEN, 1, output_path, flags, 0o644),
+                    (os.POSIX_SPAWN_DUP2, 1, 2)]
+    return os.posix_spawnp(args[0], args, env, file_actions=actions,
+                           setsid=bool(new_session))
 
 
 def _natural_key(path):

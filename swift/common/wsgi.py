@@ -332,10 +332,19 @@ class WorkerSupervisor:
 
     def spawn_child(self):
         """Fork one worker; in the child, run it and exit (never returns there)."""
-        pid = self._fork()
+        # A signal landing between fork and the child's reset would run the parent's
+        # handler in the child; hold both signals until each side is ready for them.
+        stop_signals = {signal.SIGTERM, signal.SIGHUP}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+        try:
+            pid = self._fork()
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
+            raise
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGHUP, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
             status = 0
             try:
                 self.run_worker()
@@ -345,6 +354,7 @@ class WorkerSupervisor:
             self._exit_child(status)
             return None
         self.children.add(pid)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
         self.logger.info('started worker %s', pid)
         return pid
 
@@ -412,13 +422,14 @@ def run_wsgi(conf_path, app_section, *, verbose=False, test_config=False):
     if verbose:
         _log_to_stderr(logger)
     workers = parse_workers(conf)
+    # as Swift does: a config that cannot load fails before the port is taken, so
+    # nobody mistakes a dying server for a listening one
+    app = loadapp(conf_path)
     if test_config:
-        loadapp(conf_path)
         return 0
     sock = bind_socket(conf, app_section)
     drop_privileges(conf.get('user'))
     set_max_header_size(conf)
-    app = loadapp(conf_path)
     logger.info('%s serving on %s:%s with %s worker(s)', app_section,
                 conf.get('bind_ip', '0.0.0.0'), sock.getsockname()[1], workers)
     if workers == 0:

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -36,8 +37,9 @@ class Fake(Daemon):
 sys.exit(daemon_main(Fake, %(section)r))
 '''
 STUBBORN_SCRIPT = '''#!%(python)s
-import signal, time
+import signal, sys, time
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
+open(sys.argv[1] + '.ready', 'w').close()
 while True:
     time.sleep(1)
 '''
@@ -266,12 +268,13 @@ class TestLifecycle:
         assert cluster.run('all', 'kill')[0] == 0      # nothing left running
 
     def test_restart_gives_new_pid(self, cluster):
-        assert cluster.run('object.1', 'start')[0] == 0
+        status, out = cluster.run('object.1', 'start')
+        assert status == 0, out
         old = int(cluster.pid_file('object-server', 1).read_text())
         status, out = cluster.run('object.1', 'restart')
         assert status == 0, out
         new = int(cluster.pid_file('object-server', 1).read_text())
-        assert new != old and not manager.pid_alive(old)
+        assert new != old and not manager.pid_alive(old), out
         assert cluster.run('object.1', 'stop')[0] == 0
 
     def test_failed_start_names_log(self, cluster):
@@ -305,6 +308,11 @@ class TestStubborn:
         try:
             assert cluster.run('object.1', 'no-wait')[0] == 0
             pid = int(cluster.pid_file('object-server', 1).read_text())
+            ready = cluster.swift_dir / 'object-server' / '1.conf.ready'
+            deadline = time.monotonic() + 20
+            while not ready.exists():    # SIGTERM is ignored from now on
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
             status, out = cluster.run('object.1', 'stop', '-k', '2', clock=FakeClock())
             assert status == 1
             assert 'Waited 2 seconds for object-server to die; giving up' in out
