@@ -8,11 +8,10 @@
 """PUT request validation and body streaming for the object server."""
 
 from swift.common import concurrency
-from swift.common.constraints import check_name, ConstraintError, valid_utf8
+from swift.common.constraints import ConstraintError, check_name, valid_utf8
 from swift.common.exceptions import ChunkReadTimeout
 from swift.common.swob import (HTTPBadRequest, HTTPClientDisconnect, HTTPLengthRequired,
-                               HTTPRequestEntityTooLarge, HTTPRequestTimeout,
-                               wsgi_to_str)
+                               HTTPRequestEntityTooLarge, HTTPRequestTimeout)
 from swift.common.timestamp import Timestamp, normalize_delete_at_timestamp
 
 
@@ -106,5 +105,3 @@ def read_body(request, writer, length, config):
         return HTTPClientDisconnect(request=request)
     return None
 
-
-__all__ = ['validate_put', 'check_delete_headers', 'read_body', 'wsgi_to_str']

@@ -5,14 +5,13 @@
 # Container and expirer-queue updates are delegated to swift.obj.updates.
 """The object server WSGI app: :class:`ObjectController`, ``app_factory``, ``main``."""
 
-import os
 import pickle
 from dataclasses import dataclass
 
 from swift.common import concurrency
 from swift.common.config import config_bool, config_number, config_true_value
 from swift.common.constraints import ConstraintError, Constraints, check_metadata
-from swift.common.hashing import HashPathConfig, new_md5
+from swift.common.hashing import HashPathConfig
 from swift.common.header_key_dict import HeaderKeyDict
 from swift.common.storage_policy import StoragePolicyCollection
 from swift.common.swob import (HTTPAccepted, HTTPBadRequest, HTTPConflict, HTTPCreated,
@@ -533,7 +532,7 @@ class ObjectController:
         except (ValueError, InvalidTimestamp):
             return HTTPBadRequest(request=request, content_type='text/plain',
                                   body=b'Bad X-If-Delete-At header value')
-        if not orig_timestamp:
+        if orig_timestamp == Timestamp(0):  # no object at all
             return HTTPNotFound(request=request)
         if orig_timestamp >= req_timestamp:
             return HTTPConflict(request=request)
@@ -691,5 +690,3 @@ def main(argv=None):
     return wsgi_main('object-server', argv)
 
 
-__all__ = ['ObjectController', 'ObjectServerConfig', 'app_factory', 'main',
-           'build_controller', 'os']
