@@ -75,7 +75,8 @@ class RingBuilderCli:
             try:
                 with lock_path(os.path.dirname(
                         os.path.abspath(self.builder_file)),
-                        timeout_s=SAFE_LOCK_TIMEOUT_S):
+                        timeout_s=SAFE_LOCK_TIMEOUT_S, sleep=self.clock.sleep,
+                        monotonic=self.clock.monotonic):
                     return handler()
             except LockTimeout:
                 _fail('Ring/builder dir currently locked.')
@@ -500,8 +501,7 @@ def main(argv=None, clock=None):
         return stop.code
     except KeyboardInterrupt:
         return EXIT_ERROR
-    except (RingError, OSError, ValueError) as err:
-        # last resort: a one-line error instead of a traceback
+    except Exception as err:  # the CLI funnel: one line and exit 2, as Swift
         print('Error: %s' % (err,))
         return EXIT_ERROR
 

@@ -20,7 +20,8 @@ from swift.common.clock import RealClock
 from swift.common.ring import builder_file
 from swift.common.ring.devices import validate_and_normalize_ip
 from swift.common.ring.errors import (
-    DuplicateDeviceError, EmptyRingError, RingBuilderError, RingValidationError)
+    DuplicateDeviceError, EmptyRingError, RingBuilderError, RingValidationError,
+    UnpicklingError)
 from swift.common.ring.gather import (
     NONE_DEV, build_dispersion_graph, gather_parts_for_balance,
     gather_parts_for_dispersion, reassign_parts, validate_builder)
@@ -144,7 +145,12 @@ class RingBuilder:
         :raises PermissionError: if it cannot be read.
         :raises UnpicklingError: if it is not a builder pickle.
         """
-        return cls.from_dict(builder_file.load_builder_dict(path), clock=clock)
+        data = builder_file.load_builder_dict(path)
+        try:
+            return cls.from_dict(data, clock=clock)
+        except UnpicklingError as err:
+            raise UnpicklingError('Ring Builder file is invalid: %s (%s)'
+                                  % (path, err), path)
 
     def save(self, path):
         """Durably write the builder pickle (protocol 2) to ``path``.

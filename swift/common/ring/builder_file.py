@@ -71,13 +71,18 @@ def apply_dict(builder, data):
     _check_types(builder)
 
 
+_DEV_KEYS = ('id', 'zone', 'ip', 'port', 'device', 'weight')
+
+
 def _check_types(builder):
     # Pair of to_dict: after loading, the tables must have the shapes we write.
     ok = (isinstance(builder.part_power, int) and
           isinstance(builder.parts, int) and
           builder.parts == 2 ** builder.part_power and
           isinstance(builder.devs, list) and
-          all(dev is None or isinstance(dev, dict) for dev in builder.devs) and
+          all(dev is None or (isinstance(dev, dict) and
+                              all(key in dev for key in _DEV_KEYS))
+              for dev in builder.devs) and
           (builder._replica2part2dev is None or
            isinstance(builder._replica2part2dev, list)))
     if not ok:

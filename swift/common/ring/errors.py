@@ -56,8 +56,9 @@ class UnpicklingError(RingBuilderError):
         self.path = path
 
 
-class DeviceSyntaxError(RingBuilderError):
-    """A device description or search value does not parse.
+class DeviceSyntaxError(RingBuilderError, ValueError):
+    """A device description or search value does not parse (also a ValueError,
+    as Swift's parsers raise ValueError).
 
     :ivar value: the text that failed to parse.
     """
