@@ -146,7 +146,8 @@ class AccountController:
                     if is_sys_or_user_meta('account', key)}
         if metadata:
             try:
-                broker.update_metadata(metadata, validate_metadata=True)
+                broker.update_metadata(metadata, validate_metadata=True,
+                                        constraints=self.constraints)
             except MetadataLimitError as err:
                 raise HTTPBadRequest(request=req, content_type='text/plain',
                                      body=err.body.encode())

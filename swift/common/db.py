@@ -547,10 +547,11 @@ class DatabaseBroker:
             text = ''
         return json.loads(text) if text else {}
 
-    def update_metadata(self, metadata_updates, validate_metadata=False):
+    def update_metadata(self, metadata_updates, validate_metadata=False, constraints=None):
         """Merge ``{name: (value, timestamp)}``; per key the newer timestamp wins.
 
         :param validate_metadata: check Swift's cumulative limits on the result.
+        :param constraints: the cluster's Constraints (default: Swift's limits).
         :raises MetadataLimitError: result breaks the limits (nothing written).
         """
         if not metadata_updates:
@@ -565,7 +566,7 @@ class DatabaseBroker:
             if not changed:
                 return
             if validate_metadata:
-                self.validate_metadata(metadata, self.db_file)
+                self.validate_metadata(metadata, self.db_file, constraints)
             conn.execute('UPDATE %s SET metadata = ?' % self.stat_table,
                          (json.dumps(metadata),))
             conn.commit()

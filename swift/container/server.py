@@ -189,7 +189,8 @@ class ContainerController:
             if not old or old[0] != metadata['X-Container-Sync-To'][0]:
                 broker.set_x_container_sync_points(-1, -1)
         try:
-            broker.update_metadata(metadata, validate_metadata=True)
+            broker.update_metadata(metadata, validate_metadata=True,
+                                        constraints=self.constraints)
         except MetadataLimitError as err:
             raise HTTPBadRequest(request=req, content_type='text/plain',
                                  body=err.body.encode())

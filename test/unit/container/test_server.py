@@ -530,3 +530,13 @@ def test_golden_head(golden):
     for name in ('Content-Type', 'X-Container-Object-Count', 'X-Container-Bytes-Used',
                  'X-Timestamp', 'Last-Modified'):
         assert resp.headers[name] == headers[name], name
+
+
+def test_cluster_constraints_apply_to_metadata(devices, logger, connect):
+    app = ContainerController(ContainerServerConfig(devices=str(devices), mount_check=False),
+                              logger=logger, policies=POLICIES,
+                              constraints=Constraints(max_meta_count=2),
+                              http_connect=connect)
+    put_container(app, **{'X-Container-Meta-A': '1', 'X-Container-Meta-B': '2'})
+    resp = call(app, '/sda/1/a/c', 'POST', {'X-Timestamp': ts(2), 'X-Container-Meta-C': '3'})
+    assert (resp.status_int, resp.body) == (400, b'Too many metadata items; max 2')
