@@ -173,6 +173,45 @@ class TestHeaderAndHosts(ReconCliTestCase):
         self.assertIn("Error: Can't check expirer on non object servers.", out)
 
 
+class TestPoliciesAndVerbose(ReconCliTestCase):
+    def setUp(self):
+        super().setUp()
+        with open(os.path.join(self.swift_dir, 'swift.conf'), 'w') as fp:
+            fp.write('[swift-hash]\nswift_hash_path_suffix = s\n'
+                     '[storage-policy:0]\nname = gold\ndefault = yes\n'
+                     '[storage-policy:1]\nname = silver\n')
+        self.hosts.append(('127.0.0.3', 6230))
+        self.nodes[self.hosts[2]] = FakeNode(self.tmp, 'n3', self.clock)
+        write_ring(self.swift_dir, 'object-1', [self.hosts[2]])
+        self.sync_node_etc()
+
+    def test_object_hosts_cover_every_policy_ring(self):
+        code, out = self.run_recon('-T')
+        self.assertIn('--> Starting reconnaissance on 3 hosts (object)', out)
+        self.assertIn('3/3 hosts matched, 0 error[s] while checking hosts.', out)
+
+    def test_policy_filter_by_name_or_index(self):
+        for policy in ('silver', '1'):
+            code, out = self.run_recon('-T', '--policy', policy)
+            self.assertIn('--> Starting reconnaissance on 1 hosts (object)', out)
+        code, out = self.run_recon('-T', '--policy', 'bronze')
+        self.assertEqual(code, 0)
+        self.assertIn('Invalid Storage Policy: bronze', out)
+
+    def test_md5_checks_every_object_ring(self):
+        code, out = self.run_recon('--md5', '-v')
+        self.assertIn('-> On disk object-1.ring.gz md5sum: ', out)
+        self.assertIn('-> On disk object.ring.gz md5sum: ', out)
+        self.assertIn('-> http://127.0.0.3:6230/recon/ringmd5 matches.', out)
+        self.assertIn('3/3 hosts matched, 0 error[s] while checking hosts.', out)
+
+    def test_verbose_prints_each_answer(self):
+        self.nodes[self.hosts[0]].dump('object', {'async_pending': 1})
+        code, out = self.run_recon('-a', '-v')
+        self.assertIn("-> http://127.0.0.1:6210/recon/async: {'async_pending': 1, "
+                      "'async_pending_last': None}", out)
+
+
 class TestMd5(ReconCliTestCase):
     def test_all_match(self):
         code, out = self.run_recon('--md5')
