@@ -1,0 +1,60 @@
+from swift.common.middleware import proxy_logging
+from swift.common.swob import Request, Response
+from test.helpers.fake_clock import FakeClock
+
+
+class Lines:
+    txn_id = None
+
+    def __init__(self):
+        self.lines = []
+
+    def info(self, msg, *args):
+        self.lines.append(msg % args if args else msg)
+
+
+def app(env, start_response):
+    body = env['wsgi.input'].read()
+    return Response(body=b'x' * 5 + body, headers={
+        'X-Backend-Storage-Policy-Index': '1'})(env, start_response)
+
+
+def test_access_line_fields():
+    logger = Lines()
+    clock = FakeClock(start=1795990147.25)
+    mw = proxy_logging.ProxyLoggingMiddleware(app, {}, logger=logger, clock=clock)
+    req = Request.blank('/v1/AUTH_test/c/o%20x?a=b', body=b'abc', method='PUT', environ={
+        'swift.trans_id': 'tx1', 'SERVER_PROTOCOL': 'HTTP/1.1', 'REMOTE_ADDR': '1.2.3.4'},
+        headers={'X-Auth-Token': 'AUTH_tk0123456789abcdef0123', 'User-Agent': 'curl/8 x',
+                 'X-Forwarded-For': '9.9.9.9, 1.1.1.1'})
+    resp = req.get_response(mw)
+    assert resp.body == b'xxxxxabc'
+    [line] = logger.lines
+    fields = line.split(' ')
+    assert fields[0] == '9.9.9.9'
+    assert fields[1] == '1.2.3.4'
+    assert fields[2] == '29/Nov/2026/22/09/07'
+    assert fields[3:7] == ['PUT', '/v1/AUTH_test/c/o%20x?a=b', 'HTTP/1.1', '200']
+    assert fields[7] == '-'
+    assert fields[8] == 'curl/8%20x'
+    assert fields[9] == 'AUTH_tk012345678...'
+    assert fields[10:12] == ['3', '8']
+    assert fields[13] == 'tx1'
+    assert fields[15] == '0.0000'
+    assert fields[18] == '1795990147.250000000'
+    assert fields[20] == '1'
+    assert len(fields) == 21
+
+
+def test_inner_instance_only_logs_subrequests():
+    logger = Lines()
+    inner = proxy_logging.ProxyLoggingMiddleware(app, {}, logger=logger)
+    outer = proxy_logging.ProxyLoggingMiddleware(inner, {}, logger=logger)
+    assert Request.blank('/v1/a').get_response(outer).body == b'xxxxx'
+    assert len(logger.lines) == 1
+
+
+def test_truncate_token_and_quote():
+    assert proxy_logging.truncate_token('short', 16) == 'short'
+    assert proxy_logging.log_quote('') == '-'
+    assert proxy_logging.log_quote('a b\n') == 'a%20b%0A'
