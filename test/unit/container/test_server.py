@@ -322,7 +322,6 @@ ACCOUNT_HEADERS = {'X-Account-Host': '10.0.0.1:6202, 10.0.0.2:6202',
 
 
 def test_put_and_delete_send_account_updates(app, connect):
-    put_object_count = 0
     assert put_container(app, **ACCOUNT_HEADERS).status_int == 201
     assert [(c['ip'], c['device'], c['partition'], c['path']) for c in connect.calls] == [
         ('10.0.0.1', 'sdb', '12', '/a/c'), ('10.0.0.2', 'sdc', '12', '/a/c')]
@@ -337,7 +336,6 @@ def test_put_and_delete_send_account_updates(app, connect):
     headers = dict(ACCOUNT_HEADERS, **{'X-Timestamp': ts(2)})
     assert call(app, '/sda/1/a/c', 'DELETE', headers).status_int == 204
     assert connect.calls[0]['headers']['X-Delete-Timestamp'] == ts(2)
-    assert put_object_count == 0
 
 
 def test_account_update_failure_is_logged_not_fatal(devices, logger):
@@ -366,10 +364,9 @@ def test_mismatched_account_hosts_is_400(app):
 @pytest.fixture
 def filled(app):
     put_container(app)
-    for i, name in enumerate(['a', 'b/1', 'b/2', 'c&<>"\'', 'd\u00e9'.encode().decode('latin-1')]):
-        put_object(app, name.replace('&', '%26').replace('"', '%22').replace('<', '%3C')
-                   .replace('>', '%3E').replace('\'', '%27') if '&' in name else name,
-                   t=10 + i, size=i)
+    quoted = ['a', 'b/1', 'b/2', 'c%26%3C%3E%22%27', 'd%C3%A9']
+    for i, name in enumerate(quoted):
+        put_object(app, name, t=10 + i, size=i)
     return app
 
 
