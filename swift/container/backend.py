@@ -7,7 +7,7 @@
 from swift.common.db import (DatabaseBroker, ListingQuery, RESERVED_BYTE,
                              SQLITE_ARG_LIMIT, dict_factory, zero_like)
 from swift.common.listing import extract_swift_bytes
-from swift.common.timestamp import Timestamp, decode_timestamps
+from swift.common.timestamp import Timestamp, decode_timestamps, encode_timestamps
 from swift.container.schema import CONTAINER_SCHEMA
 
 CONTAINER_INFO_COLUMNS = (
@@ -16,23 +16,6 @@ CONTAINER_INFO_COLUMNS = (
     'reported_put_timestamp', 'reported_delete_timestamp', 'reported_object_count',
     'reported_bytes_used', 'hash', 'id', 'x_container_sync_point1',
     'x_container_sync_point2', 'storage_policy_index')
-
-def encode_timestamps(t1, t2=None, t3=None, explicit=False):
-    """Swift's ``t1.short[+-delta2+-delta3]``: once any delta is non-zero, both
-    deltas are written (``1795990116.76151+0+5905``), so decoding is unambiguous."""
-    values = [t1.short]
-    if t2 is not None:
-        delta2 = t2.raw - t1.raw
-        explicit = explicit or delta2 != 0
-        values.append(delta2)
-        if t3 is not None:
-            delta3 = t3.raw - t2.raw
-            explicit = explicit or delta3 != 0
-            values.append(delta3)
-    if not explicit:
-        return values[0]
-    return values[0] + ''.join('%+x' % delta for delta in values[1:])
-
 
 def update_new_item_from_existing(new_item, existing):
     """Apply Swift's container merge rule to ``new_item`` in place.
