@@ -31,3 +31,8 @@ def make_app(conf):
         return [body]
 
     return app
+
+
+def filter_factory(global_conf, **local_conf):
+    """PasteDeploy filter factory: a pass-through filter (stands in for any middleware)."""
+    return lambda app: app
