@@ -53,15 +53,11 @@ class BufferedHTTPResponse(http.client.HTTPResponse):
             self.headers = self.msg = http.client.parse_headers(self.fp)
 
     def close(self):
-        """Close the body stream and the socket beneath it (backends use one request per
-        connection, so nothing is lost)."""
+        """Close the body stream. The socket itself closes once its connection and
+        every stream over it are closed (an interim 100 response may be dropped or
+        garbage-collected without harming the connection)."""
         super().close()
-        if self._real_socket is not None:
-            try:
-                self._real_socket.close()
-            except OSError:
-                pass
-            self._real_socket = None
+        self._real_socket = None
 
 
 class BufferedHTTPConnection(http.client.HTTPConnection):

@@ -364,6 +364,7 @@ class ObjectController(Controller):
                                                    expect.getheaders(), expect.read(),
                                                    node)
                     expect.close()
+                    conn.close()
         except (Exception, concurrency.Timeout) as err:
             self.node_error(node, 'PUT connect: %s' % (err or type(err).__name__))
             return None

@@ -131,3 +131,20 @@ def test_connection_refused_raises_oserror():
 def test_http_connect_raw_ipv6_host_formatting():
     conn = bufferedhttp.BufferedHTTPConnection('[::1]:6200')
     assert conn.host == '::1' and conn.port == 6200
+
+
+def test_dropped_interim_response_keeps_connection_open(server_factory):
+    # The 100 Continue response object may be garbage-collected before the body is
+    # sent; that must not close the socket under the connection.
+    import gc
+    server = server_factory({
+        'continue': b'HTTP/1.1 100 Continue\r\n\r\n',
+        'final': b'HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n'})
+    conn = bufferedhttp.http_connect(
+        '127.0.0.1', server.port, 'sdb1', '0', 'PUT', '/a/c/o',
+        headers={'Expect': '100-continue', 'Content-Length': '4'})
+    assert conn.getexpect().status == 100
+    gc.collect()
+    conn.send(b'data')
+    assert conn.getresponse().status == 201
+    assert server.requests[0][1] == b'data'
