@@ -116,8 +116,9 @@ class RingBuilderCli:
         print('swift-ring-builder\n')
         print(usage.DEFAULT + '\n')
         names = sorted(name for name in dir(usage)
-                       if name.isupper() and name not in ('DEFAULT',
-                                                          'EXIT_CODES'))
+                       if name.isupper() and
+                       isinstance(getattr(usage, name), str) and
+                       name not in ('DEFAULT', 'EXIT_CODES'))
         for name in names:
             print(getattr(usage, name) + '\n')
         print(SEARCH_VALUE_HELP + '\n')
@@ -393,6 +394,18 @@ class RingBuilderCli:
 
     def cmd_write_builder(self):
         return show.write_builder(self)
+
+    def cmd_prepare_increase_partition_power(self):
+        return show.prepare_increase_partition_power(self)
+
+    def cmd_increase_partition_power(self):
+        return show.increase_partition_power(self)
+
+    def cmd_cancel_increase_partition_power(self):
+        return show.cancel_increase_partition_power(self)
+
+    def cmd_finish_increase_partition_power(self):
+        return show.finish_increase_partition_power(self)
 
     def cmd_pretend_min_part_hours_passed(self):
         self.builder.pretend_min_part_hours_passed()

@@ -342,3 +342,58 @@ def ring_to_builder(ring, min_part_hours, clock=None):
         for dev_id in row:
             builder.devs[dev_id]['parts'] += 1
     return builder
+
+
+def _object_ring_only(cli):
+    if 'object' not in os.path.basename(cli.builder_file):
+        fail('Partition power increase is only supported for object rings.')
+
+
+def prepare_increase_partition_power(cli):
+    """``prepare_increase_partition_power``: step 1 of a part power increase."""
+    _object_ring_only(cli)
+    if not cli.builder.prepare_increase_partition_power():
+        fail('Ring is already prepared for partition power increase.')
+    cli.builder.save(cli.builder_file)
+    print('The next partition power is now %d.' % cli.builder.next_part_power)
+    print('The change will take effect after the next write_ring.')
+    print('Ensure your proxy-servers, object-replicators and ')
+    print('reconstructors are using the changed rings and relink ')
+    print('(using swift-object-relinker) your existing data')
+    print('before the partition power increase')
+    return EXIT_SUCCESS
+
+
+def increase_partition_power(cli):
+    """``increase_partition_power``: double the partitions in place."""
+    _object_ring_only(cli)
+    if not cli.builder.increase_partition_power():
+        fail('Ring partition power cannot be increased. Either the ring',
+             'was not prepared yet, or this operation has already run.')
+    cli.builder.save(cli.builder_file)
+    print('The partition power is now %d.' % cli.builder.part_power)
+    print('The change will take effect after the next write_ring.')
+    return EXIT_SUCCESS
+
+
+def cancel_increase_partition_power(cli):
+    """``cancel_increase_partition_power``."""
+    _object_ring_only(cli)
+    if not cli.builder.cancel_increase_partition_power():
+        fail('Ring partition power increase cannot be canceled.')
+    cli.builder.save(cli.builder_file)
+    print('The next partition power is now %d.' % cli.builder.next_part_power)
+    print('The change will take effect after the next write_ring.')
+    print('Ensure your object-servers are using the changed rings and')
+    print('cleanup (using swift-object-relinker) the hard links')
+    return EXIT_SUCCESS
+
+
+def finish_increase_partition_power(cli):
+    """``finish_increase_partition_power``."""
+    _object_ring_only(cli)
+    if not cli.builder.finish_increase_partition_power():
+        fail('Ring partition power increase cannot be finished.')
+    print('The change will take effect after the next write_ring.')
+    cli.builder.save(cli.builder_file)
+    return EXIT_SUCCESS

@@ -268,6 +268,73 @@ class RingBuilder:
                 if all(_dev_matches(dev, key, search_values[key])
                        for key in _SEARCH_KEYS if key in search_values)]
 
+    # -- partition power increase ----------------------------------------------
+
+    def prepare_increase_partition_power(self):
+        """Set ``next_part_power`` to part_power + 1 (step 1 of an increase).
+
+        :returns: False if an increase is already prepared, else True.
+        """
+        if self.next_part_power:
+            return False
+        self.next_part_power = self.part_power + 1
+        self.version += 1
+        self._ring = None
+        return True
+
+    def increase_partition_power(self):
+        """Double the partitions: old part p becomes new parts 2p and 2p+1
+        on the same devices (so no data moves, only hard links).
+
+        :returns: False unless prepared and not yet increased.
+        """
+        if not self.next_part_power or \
+                self.next_part_power != self.part_power + 1:
+            return False
+        doubled = []
+        for row in self._replica2part2dev:
+            new_row = array.array(row.typecode, bytes(2 * len(row) * row.itemsize))
+            new_row[0::2] = row
+            new_row[1::2] = row
+            doubled.append(new_row)
+        self._replica2part2dev = doubled
+        for dev in self._iter_devs():
+            dev['parts'] *= 2
+        moves = array.array('B', bytes(2 * len(self._last_part_moves)))
+        moves[0::2] = self._last_part_moves
+        moves[1::2] = self._last_part_moves
+        self._last_part_moves = moves
+        self.part_power = self.next_part_power
+        self.parts = 2 ** self.part_power
+        self.version += 1
+        self._ring = None
+        return True
+
+    def cancel_increase_partition_power(self):
+        """Abort a prepared increase (next_part_power = part_power).
+
+        :returns: False unless prepared and not yet increased.
+        """
+        if not self.next_part_power or \
+                self.next_part_power != self.part_power + 1:
+            return False
+        self.next_part_power = self.part_power
+        self.version += 1
+        self._ring = None
+        return True
+
+    def finish_increase_partition_power(self):
+        """Clear next_part_power after an increase (or cancel) completed.
+
+        :returns: False if there is nothing to finish.
+        """
+        if self.next_part_power and self.next_part_power == self.part_power:
+            self.next_part_power = None
+            self.version += 1
+            self._ring = None
+            return True
+        return False
+
     # -- balance and time ------------------------------------------------------
 
     def weight_of_one_part(self):
