@@ -9,6 +9,7 @@
 import json
 from xml.etree.ElementTree import Element, SubElement, tostring
 
+from swift.common.constraints import VALID_API_VERSIONS
 from swift.common.http_status import RESPONSE_REASONS
 from swift.common.swob import (HTTPBadRequest, HTTPNotAcceptable, Request,
                                wsgi_to_str)
@@ -85,8 +86,10 @@ class ListingFilter:
     def __call__(self, env, start_response):
         req = Request(env)
         try:
-            _version, account, container = req.split_path(2, 3)
+            version, account, container = req.split_path(2, 3)
         except ValueError:
+            return self.app(env, start_response)
+        if version not in VALID_API_VERSIONS:   # e.g. /auth/v1.0 is not a listing
             return self.app(env, start_response)
         if req.method not in ('GET', 'HEAD'):
             return self.app(env, start_response)

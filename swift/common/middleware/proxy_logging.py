@@ -74,22 +74,43 @@ class ProxyLoggingMiddleware:
         captured = {}
 
         def log_start_response(status, headers, exc_info=None):
+            # Held back until the body is known, so a list body gets a Content-Length
+            # (Swift's proxy_logging does the same).
             captured['status'] = status
-            captured['headers'] = headers
-            return start_response(status, headers, exc_info)
+            captured['headers'] = list(headers)
+            captured['exc_info'] = exc_info
 
         try:
             body_iter = self.app(env, log_start_response)
         except Exception:
             self.log_request(req, 500, 0, input_counter.count, start_time, {})
             raise
-        return self._iter_and_log(req, body_iter, captured, input_counter, start_time)
+        return self._iter_and_log(req, body_iter, captured, start_response,
+                                  input_counter, start_time)
 
-    def _iter_and_log(self, req, body_iter, captured, input_counter, start_time):
+    @staticmethod
+    def _send_headers(captured, body_iter, start_response):
+        headers = captured['headers']
+        names = {k.lower() for k, _ in headers}
+        if 'content-length' not in names and 'transfer-encoding' not in names and \
+                isinstance(body_iter, (list, tuple)):
+            headers.append(('Content-Length', str(sum(len(c) for c in body_iter))))
+        start_response(captured['status'], headers, captured.get('exc_info'))
+
+    def _iter_and_log(self, req, body_iter, captured, start_response, input_counter,
+                      start_time):
         sent = 0
         status = 499   # until the body is done: client disconnect
+        headers_sent = False
         try:
-            for chunk in body_iter:
+            iterator = iter(body_iter)
+            first = next(iterator, None)   # generator apps call start_response late
+            self._send_headers(captured, body_iter, start_response)
+            headers_sent = True
+            if first is not None:
+                sent += len(first)
+                yield first
+            for chunk in iterator:
                 sent += len(chunk)
                 yield chunk
             status = int(captured.get('status', '500').split(' ', 1)[0])
@@ -97,6 +118,8 @@ class ProxyLoggingMiddleware:
             close = getattr(body_iter, 'close', None)
             if close:
                 close()
+            if not headers_sent and 'status' in captured:
+                status = int(captured['status'].split(' ', 1)[0])
             headers = dict(captured.get('headers') or [])
             self.log_request(req, status, sent, input_counter.count, start_time, headers)
 

@@ -331,6 +331,8 @@ class Controller:
             resp.body = b''
         if etag:
             resp.headers['Etag'] = etag
+        if req.method in ('GET', 'HEAD') and is_success(status):
+            resp.headers['Accept-Ranges'] = 'bytes'
         return resp
 
     # -- reads with fail-over --------------------------------------------------

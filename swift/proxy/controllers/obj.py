@@ -141,6 +141,7 @@ class ObjectController(Controller):
         node, backend = source
         resp = Response(status='%d %s' % (backend.status, backend.reason), request=req)
         copy_response_headers(resp, backend.getheaders())
+        resp.headers['Accept-Ranges'] = 'bytes'
         if req.method == 'HEAD' or backend.status in (204, 304):
             backend.close()
         else:

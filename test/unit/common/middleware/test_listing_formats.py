@@ -129,3 +129,11 @@ def test_error_passes_through():
     app = listing_formats.filter_factory({})(JsonBackend({'x': 1}, status='404 Not Found'))
     resp = Request.blank('/v1/AUTH_test/c').get_response(app)
     assert resp.status_int == 404
+
+
+def test_non_api_paths_pass_through():
+    backend = JsonBackend([])
+    app = listing_formats.filter_factory({})(backend)
+    resp = Request.blank('/auth/v1.0').get_response(app)
+    assert 'Vary' not in resp.headers
+    assert backend.queries == ['']

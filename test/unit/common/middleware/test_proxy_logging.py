@@ -58,3 +58,23 @@ def test_truncate_token_and_quote():
     assert proxy_logging.truncate_token('short', 16) == 'short'
     assert proxy_logging.log_quote('') == '-'
     assert proxy_logging.log_quote('a b\n') == 'a%20b%0A'
+
+
+def test_list_body_without_length_gets_content_length():
+    def head_app(env, start_response):
+        start_response('204 No Content', [('X-Foo', 'bar')])
+        return [b'']
+    mw = proxy_logging.ProxyLoggingMiddleware(head_app, {}, logger=Lines())
+    resp = Request.blank('/v1/a', method='HEAD').get_response(mw)
+    assert resp.headers['Content-Length'] == '0'
+
+
+def test_generator_app_calling_start_response_late():
+    def gen_app(env, start_response):
+        start_response('200 OK', [('Content-Length', '2')])
+        yield b'hi'
+    logger = Lines()
+    mw = proxy_logging.ProxyLoggingMiddleware(gen_app, {}, logger=logger)
+    resp = Request.blank('/v1/a').get_response(mw)
+    assert (resp.status_int, resp.body) == (200, b'hi')
+    assert ' 200 ' in logger.lines[0]
