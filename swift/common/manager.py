@@ -306,7 +306,7 @@ class Server:
     def status(self, number=0, verbose=False):
         """Print one line per running process. :returns: 0 if any runs, else 1."""
         pids = self.running_pids(number, verbose)
-        for pid, pid_file in sorted(pids.items()):
+        for pid, pid_file in sorted(pids.items(), key=lambda item: _natural_key(item[1])):
             self.say('%s running (%s - %s)', self.server, pid,
                      self.conf_for_pid_file(pid_file) or pid_file)
         if not pids:
@@ -334,8 +334,11 @@ class Server:
             pid = spawn_detached(args, _log_file(conf_file) or os.devnull, self.env)
         else:
             pid = spawn_detached(args, None, self.env, new_session=daemon)
-        pid_file = self.pid_file_for(conf_file)
-        _write_pid_file(pid_file, pid)
+        # a one-pass run is waited for in the foreground and must not take over the pid
+        # file of the same daemon running forever
+        pid_file = None if once else self.pid_file_for(conf_file)
+        if pid_file:
+            _write_pid_file(pid_file, pid)
         spawned = Spawned(pid, conf_file, pid_file)
         self.procs.append(spawned)
         return spawned
@@ -514,6 +517,8 @@ def _write_pid_file(pid_file, pid):
 
 
 def _unlink(path):
+    if path is None:
+        return
     try:
         os.unlink(path)
     except OSError as err:
@@ -584,13 +589,14 @@ class Manager:
     def say(self, msg, *args):
         print(msg % args if args else msg, file=self.out, flush=True)
 
-    def _considered(self, number=0):
-        """Servers to act on: in non-strict mode (groups, globs) those without configs or
-        without an installed command are skipped silently."""
+    def _considered(self, number=0, starting=False):
+        """Servers to act on: in non-strict mode (groups, globs) those without configs
+        (and, when ``starting``, without an installed command) are skipped silently."""
         for server in self.servers:
             if self.strict:
                 yield server
-            elif server.conf_files(number) and server.command_finder(server.server):
+            elif server.conf_files(number) and (
+                    not starting or server.command_finder(server.server)):
                 yield server
 
     def run_command(self, command, **kwargs):
@@ -614,7 +620,7 @@ class Manager:
               **_kw):
         """Start every considered server that is not running (one per config)."""
         status = 0
-        servers = list(self._considered(number))
+        servers = list(self._considered(number, starting=True))
         if not servers:
             self.say('No servers to start (no configs under %s)',
                      self.servers[0].swift_dir if self.servers else DEFAULT_SWIFT_DIR)
@@ -788,7 +794,7 @@ def main(argv=None, *, out=None, clock=None, command_finder=None):
     """
     out = out or sys.stdout
     parser = build_parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_intermixed_args(sys.argv[1:] if argv is None else argv)
     servers, command = _split_words(args.words)
     if not command:
         parser.print_usage(out)

@@ -254,7 +254,7 @@ class TestLifecycle:
         assert out.count('object-server running') == 1
         assert '%s/object-server/1.conf' % cluster.swift_dir in out
 
-        status, out = cluster.run('object-server', 'start', '-c', '2')
+        status, out = cluster.run('object-server', '-c', '2', 'start')
         assert status == 0 and out.count('Starting') == 1
 
         status, out = cluster.run('all', 'status')
@@ -293,6 +293,16 @@ class TestLifecycle:
         assert 'Running object-updater...(' in out
         assert 'one pass of object-updater /srv/1/node' in capfd.readouterr().out
         assert not cluster.pid_file('object-updater', 1).exists()
+
+    def test_once_leaves_the_forever_daemon_alone(self, cluster, capfd):
+        assert cluster.run('object-updater.1', 'start')[0] == 0
+        pid_file = cluster.pid_file('object-updater', 1)
+        forever = int(pid_file.read_text())
+        status, out = cluster.run('object-updater.1', 'once')
+        assert status == 0, out
+        assert int(pid_file.read_text()) == forever and manager.pid_alive(forever)
+        assert 'one pass of object-updater' in capfd.readouterr().out
+        assert cluster.run('object-updater.1', 'stop')[0] == 0
 
     def test_daemon_start_and_stop(self, cluster):
         status, out = cluster.run('rest', 'start')
