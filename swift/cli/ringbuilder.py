@@ -94,15 +94,18 @@ class RingBuilderCli:
             _fail('Problem occurred while reading builder file: %s. %s'
                   % (self.builder_file, err))
 
-    def _save_builder(self, backup=False, ring=False):
+    def _save_builder(self, ring=False):
+        """Save the builder (and the ring), each with a timestamped copy in
+        ``backups/`` first, so every change can be undone."""
         builder = self.builder
-        if backup:
-            stamp = '%d.' % self.clock.time()
-            if ring:
-                builder.get_ring().save(os.path.join(
-                    self.backup_dir, stamp + os.path.basename(self.ring_file)))
-            builder.save(os.path.join(
-                self.backup_dir, stamp + os.path.basename(self.builder_file)))
+        stamp = '%d.' % self.clock.time()
+        if ring:
+            builder.get_ring().save(
+                os.path.join(self.backup_dir,
+                             stamp + os.path.basename(self.ring_file)),
+                format_version=self.format_version)
+        builder.save(os.path.join(
+            self.backup_dir, stamp + os.path.basename(self.builder_file)))
         if ring:
             builder.get_ring().save(self.ring_file,
                                     format_version=self.format_version)
@@ -221,7 +224,7 @@ class RingBuilderCli:
                                        int(self.argv[5]), clock=self.clock)
         except ValueError as err:
             _fail(str(err))
-        self._save_builder(backup=True)
+        self._save_builder()
         return EXIT_SUCCESS
 
     def cmd_add(self):

@@ -136,7 +136,7 @@ def show_dispersion(cli):
     except Exception as err:  # re.error from a bad filter, reported in one line
         fail('Invalid search filter %r: %s' % (search_filter, err))
     if builder.version != orig_version or options.recalculate:
-        builder.save(cli.builder_file)
+        cli._save_builder()
     print('Dispersion is %.06f, Balance is %.06f, Overload is %0.2f%%' % (
         builder.dispersion, builder.get_balance(), builder.overload * 100))
     print('Required overload is %.6f%%' % (
@@ -214,7 +214,7 @@ def rebalance(cli):
           'Dispersion is now %.02f' % (parts, 100.0 * parts / builder.parts,
                                        balance, builder.dispersion))
     status = _rebalance_notes(builder, balance)
-    cli._save_builder(backup=True, ring=True)
+    cli._save_builder(ring=True)
     return status
 
 
@@ -354,7 +354,7 @@ def prepare_increase_partition_power(cli):
     _object_ring_only(cli)
     if not cli.builder.prepare_increase_partition_power():
         fail('Ring is already prepared for partition power increase.')
-    cli.builder.save(cli.builder_file)
+    cli._save_builder()
     print('The next partition power is now %d.' % cli.builder.next_part_power)
     print('The change will take effect after the next write_ring.')
     print('Ensure your proxy-servers, object-replicators and ')
@@ -370,7 +370,7 @@ def increase_partition_power(cli):
     if not cli.builder.increase_partition_power():
         fail('Ring partition power cannot be increased. Either the ring',
              'was not prepared yet, or this operation has already run.')
-    cli.builder.save(cli.builder_file)
+    cli._save_builder()
     print('The partition power is now %d.' % cli.builder.part_power)
     print('The change will take effect after the next write_ring.')
     return EXIT_SUCCESS
@@ -381,7 +381,7 @@ def cancel_increase_partition_power(cli):
     _object_ring_only(cli)
     if not cli.builder.cancel_increase_partition_power():
         fail('Ring partition power increase cannot be canceled.')
-    cli.builder.save(cli.builder_file)
+    cli._save_builder()
     print('The next partition power is now %d.' % cli.builder.next_part_power)
     print('The change will take effect after the next write_ring.')
     print('Ensure your object-servers are using the changed rings and')
@@ -395,5 +395,5 @@ def finish_increase_partition_power(cli):
     if not cli.builder.finish_increase_partition_power():
         fail('Ring partition power increase cannot be finished.')
     print('The change will take effect after the next write_ring.')
-    cli.builder.save(cli.builder_file)
+    cli._save_builder()
     return EXIT_SUCCESS

@@ -248,16 +248,25 @@ class RingBuilder:
         self._changed()
 
     def set_replicas(self, new_replica_count):
-        """Change the replica count (applied at the next rebalance)."""
+        """Change the replica count (applied at the next rebalance).
+
+        Marks devices changed when the number of assignment slots changes, so
+        the next rebalance is saved even if balance barely moves (Swift's rule).
+
+        :raises ValueError: below 1.
+        """
         if new_replica_count < 1:
             raise ValueError('Replica count must be at least 1')
+        old_slots_used = int(self.parts * self.replicas)
+        new_slots_used = int(self.parts * new_replica_count)
+        if old_slots_used != new_slots_used:
+            self.devs_changed = True
         self.replicas = new_replica_count
-        self.version += 1
         self._ring = None
 
     def set_overload(self, overload):
+        """Set the overload fraction (0.1 = 10%) used by the next rebalance."""
         self.overload = overload
-        self.version += 1
 
     def change_min_part_hours(self, min_part_hours):
         self.min_part_hours = min_part_hours
