@@ -4,6 +4,7 @@
 # and returns 2 without touching the builder file. main(argv) is the entry point.
 """The ``swift-ring-builder`` command line tool."""
 
+import json
 import os
 import sys
 
@@ -17,7 +18,7 @@ from swift.common.fs import lock_path, LockTimeout
 from swift.common.ring import RingData
 from swift.common.ring.builder import RingBuilder
 from swift.common.ring.devices import (
-    SEARCH_VALUE_HELP, format_device, parse_add_value, parse_change_value,
+    SEARCH_VALUE_HELP, format_device, parse_add_value,
     parse_search_value, validate_and_normalize_ip)
 from swift.common.ring.errors import (
     RingBuilderError, RingError, RingValidationError, UnpicklingError)
@@ -86,7 +87,9 @@ class RingBuilderCli:
         try:
             self.builder = RingBuilder.load(self.builder_file, clock=self.clock)
         except UnpicklingError as err:
-            _fail(str(err))
+            hint = (' (it appears to be a composite ring builder file?)'
+                    if _looks_composite(self.builder_file) else '')
+            _fail(str(err) + hint)
         except (FileNotFoundError, PermissionError) as err:
             if command not in ('create', 'write_builder'):
                 _fail(str(err))
@@ -489,6 +492,17 @@ def _dev_from_opts(opts):
             'replication_ip': replication_ip,
             'replication_port': opts.replication_port or opts.port,
             'weight': opts.weight}
+
+
+def _looks_composite(path):
+    # Composite builders are JSON files listing component builders (Swift's
+    # CompositeRingBuilder); we only recognise them to give a hint.
+    try:
+        with open(path, 'rb') as fp:
+            data = json.loads(fp.read(1 << 20))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and 'components' in data
 
 
 def _ask(question):

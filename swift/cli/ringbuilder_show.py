@@ -5,6 +5,7 @@
 """swift-ring-builder: display, rebalance, dispersion, set_info, write_builder."""
 
 import array
+import logging
 import os
 import sys
 from datetime import timedelta
@@ -163,6 +164,14 @@ def _rebalance_options(cli):
     return options, seed
 
 
+def _enable_debug_logging(builder):
+    # -d/--debug: the builder's debug messages on stdout, as Swift prints them
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter('%(levelname)s: %(message)s'))
+    builder.logger.addHandler(handler)
+    builder.logger.setLevel(logging.DEBUG)
+
+
 def _should_save(options, devs_changed, last_balance, balance,
                  last_dispersion, dispersion):
     if options.force or devs_changed:
@@ -177,6 +186,8 @@ def _should_save(options, devs_changed, last_balance, balance,
 def rebalance(cli):
     """``rebalance [-f] [-s SEED] [-d] [--format-version 1|2]``."""
     options, seed = _rebalance_options(cli)
+    if options.debug:
+        _enable_debug_logging(cli.builder)
     if options.format_version is None:
         print(FORMAT_VERSION_NOTE)
     cli.format_version = int(options.format_version or 1)

@@ -437,6 +437,9 @@ class RingBuilder:
                                             'num_devices': num_devices})
         self._random = random.Random(seed) if seed is not None else random.Random()
         self._ring = None
+        if not self.ever_rebalanced:
+            self.logger.debug('New builder; performing initial balance')
+        self._gather_attempts = 0
         old_replica2part2dev = copy.deepcopy(self._replica2part2dev)
         self._update_last_part_moves()
         for dev in self._iter_devs():
@@ -448,7 +451,9 @@ class RingBuilder:
             self._adjust_replica2part2dev_size(assign_parts)
             removed_devs = self._gather_parts_from_failed_devices(assign_parts)
             self._gather_parts_for_dispersion(assign_parts, replica_plan)
-            self._gather_and_reassign(assign_parts, replica_plan)
+            status = self._gather_and_reassign(assign_parts, replica_plan)
+            self.logger.debug('%s rebalance plan after %s attempts',
+                              status, self._gather_attempts)
             self.devs_changed = False
             self.version += 1
             changed_parts = self._build_dispersion_graph(old_replica2part2dev)
@@ -459,6 +464,7 @@ class RingBuilder:
 
     def _gather_and_reassign(self, assign_parts, replica_plan):
         for gather_count in range(MAX_BALANCE_GATHER_COUNT):
+            self._gather_attempts = gather_count + 1
             self._gather_parts_for_balance(assign_parts, replica_plan,
                                            gather_count == 0)
             if not assign_parts:
@@ -467,6 +473,8 @@ class RingBuilder:
             # No preference on the order in which the plan is fulfilled.
             self._random.shuffle(assign_parts_list)
             assign_parts.clear()
+            self.logger.debug('Gathered %d parts', sum(
+                len(replicas) for _part, replicas in assign_parts_list))
             self._reassign_parts(assign_parts_list, replica_plan)
             if not any(d['parts_wanted'] < 0 for d in self._iter_devs()):
                 return 'Finished'
