@@ -68,6 +68,8 @@ class ProxyLoggingMiddleware:
         env[LOG_MADE_KEY] = True
         start_time = self.clock.time()
         req = Request(env)
+        # What the client asked for, before middlewares rewrite the environ.
+        env.setdefault('swift.proxy_logging_path', (req.path, req.query_string))
         input_counter = _CountingInput(env.get('wsgi.input'))
         if env.get('wsgi.input') is not None:
             env['wsgi.input'] = input_counter
@@ -128,9 +130,11 @@ class ProxyLoggingMiddleware:
         """Write one access line (see the module comment for the fields)."""
         end_time = self.clock.time()
         env = req.environ
-        path = quote(unquote(req.path))
-        if req.query_string:
-            path += '?' + req.query_string
+        raw_path, query = env.get('swift.proxy_logging_path',
+                                  (req.path, req.query_string))
+        path = quote(unquote(raw_path))
+        if query:
+            path += '?' + query
         forwarded = req.headers.get('X-Forwarded-For', '').split(',')[0].strip()
         client_ip = forwarded or req.headers.get('X-Cluster-Client-Ip') or req.remote_addr
         token = req.headers.get('X-Auth-Token') or req.headers.get('X-Storage-Token')
@@ -147,7 +151,9 @@ class ProxyLoggingMiddleware:
             self._headers_field(req), '%.4f' % (end_time - start_time),
             env.get('swift.source'), ','.join(env.get('swift.log_info') or []),
             '%.9f' % start_time, '%.9f' % end_time, policy_index]
-        self.logger.info(' '.join(log_quote(f) for f in fields))
+        # The bare logger: access lines carry the txn id as a field, not a suffix.
+        access_logger = getattr(self.logger, 'logger', self.logger)
+        access_logger.info(' '.join(log_quote(f) for f in fields))
 
     def _headers_field(self, req):
         if not self.log_headers:

@@ -338,27 +338,27 @@ class Controller:
     # -- reads with fail-over --------------------------------------------------
 
     def get_or_head_from_nodes(self, req, ring, partition, path, headers,
-                               query_string='', good=None, newest=False):
+                               query_string='', good=None, newest=False, nodes=None):
         """Try nodes in order until one gives a good answer (GET/HEAD).
 
         :param good: predicate on a status (default 2xx/3xx).
         :param newest: ask every node and keep the answer with the newest
             X-Backend-Timestamp / X-Timestamp (X-Newest).
+        :param nodes: a :class:`NodeIter` to draw from (the caller may go on using it,
+            e.g. to resume a broken GET).
         :returns: (source, errors) where source is (node, http response still open)
             or None, and errors is a list of :class:`BackendResponse`.
         """
         good = good or (lambda status: 200 <= status < 400)
         errors = []
         best = None
-        for node in NodeIter(self.app, ring, partition):
+        for node in nodes if nodes is not None else NodeIter(self.app, ring, partition):
             opened = self._open_read(node, partition, req.method, path, headers,
                                      query_string)
             if opened is None:
                 continue
             if not good(opened.status):
-                errors.append(BackendResponse(opened.status, opened.reason,
-                                              opened.getheaders(), opened.read(), node))
-                opened.close()
+                errors.append(self._read_error_answer(node, opened))
                 continue
             if not newest:
                 return (node, opened), errors
@@ -369,6 +369,16 @@ class Controller:
             else:
                 opened.close()
         return best, errors
+
+    def _read_error_answer(self, node, opened):
+        try:
+            with concurrency.Timeout(self.app.config.node_timeout):
+                body = opened.read()
+        except (Exception, concurrency.Timeout):
+            body = b''
+        opened.close()
+        return BackendResponse(opened.status, opened.reason, opened.getheaders(), body,
+                               node)
 
     def _open_read(self, node, partition, method, path, headers, query_string):
         app = self.app

@@ -39,6 +39,21 @@ def object_good_status(status):
     return 200 <= status < 400 or status in (412, 416)
 
 
+def resumable_span(backend):
+    """(first byte, last byte) of a 200 or single-range 206 answer, or None."""
+    try:
+        if backend.status == 200:
+            length = int(backend.getheader('Content-Length'))
+            return (0, length - 1) if length else None
+        if backend.status == 206:
+            content_range = backend.getheader('Content-Range') or ''
+            first, last = content_range.split()[1].split('/')[0].split('-')
+            return int(first), int(last)
+    except (TypeError, ValueError, IndexError):
+        pass
+    return None
+
+
 def num_container_updates(container_replicas, container_quorum, object_replicas,
                           object_quorum):
     """How many object requests carry a container update (Swift's rule): every
@@ -133,9 +148,10 @@ class ObjectController(Controller):
             return denial
         ring, partition = self._object_ring(policy)
         headers = self.generate_request_headers(req, additional=req.headers)
+        nodes = NodeIter(self.app, ring, partition)
         source, errors = self.get_or_head_from_nodes(
             req, ring, partition, self._path(), headers, good=object_good_status,
-            newest=is_true(req.headers.get('X-Newest')))
+            newest=is_true(req.headers.get('X-Newest')), nodes=nodes)
         if source is None:
             return self._read_error(req, errors)
         node, backend = source
@@ -145,8 +161,50 @@ class ObjectController(Controller):
         if req.method == 'HEAD' or backend.status in (204, 304):
             backend.close()
         else:
-            resp.app_iter = self.stream_body(node, backend)
+            span = resumable_span(backend)
+            if span is None:
+                resp.app_iter = self.stream_body(node, backend)
+            else:
+                resp.app_iter = self._resumable_body(nodes, partition, headers, node,
+                                                     backend, span)
         return resp
+
+    def _resumable_body(self, nodes, partition, headers, node, backend, span):
+        """Stream a body; when a backend fails mid-way, go on from the next node
+        with ``Range`` and ``If-Match`` so the client gets one correct body."""
+        start, end = span
+        etag = backend.getheader('Etag')
+        sent = 0
+        while True:
+            try:
+                for chunk in self.stream_body(node, backend):
+                    sent += len(chunk)
+                    yield chunk
+                return
+            except (Exception, ChunkReadTimeout):
+                if start + sent > end:
+                    return
+                resumed = self._resume_source(nodes, partition, headers, etag,
+                                              start + sent, end)
+                if resumed is None:
+                    self.logger.error('Object GET could not resume at byte %s of %s',
+                                      start + sent, self._path())
+                    raise
+                node, backend = resumed
+
+    def _resume_source(self, nodes, partition, headers, etag, first, last):
+        headers = dict(headers)
+        headers['Range'] = 'bytes=%d-%d' % (first, last)
+        if etag:
+            headers['If-Match'] = etag
+        for node in nodes:
+            opened = self._open_read(node, partition, 'GET', self._path(), headers, '')
+            if opened is None:
+                continue
+            if opened.status == 206 and opened.getheader('Etag') == etag:
+                return node, opened
+            opened.close()
+        return None
 
     GET = GETorHEAD
     HEAD = GETorHEAD

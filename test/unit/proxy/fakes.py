@@ -70,7 +70,8 @@ class Request:
 
 
 class FakeResponse:
-    def __init__(self, status, headers=None, body=b''):
+    def __init__(self, status, headers=None, body=b'', break_after=None):
+        self.break_after = break_after
         self.status = status
         self.reason = RESPONSE_REASONS.get(status, ('Unknown', ''))[0]
         self._headers = HeaderKeyDict(headers or {})
@@ -85,6 +86,11 @@ class FakeResponse:
         return self._headers.get(name, default)
 
     def read(self, size=-1):
+        if self.break_after is not None and self._body.tell() >= self.break_after:
+            raise ConnectionResetError('backend died mid-body')
+        if self.break_after is not None:
+            size = min(size if size >= 0 else 1 << 30,
+                       self.break_after - self._body.tell())
         return self._body.read(size)
 
     def close(self):
@@ -143,6 +149,7 @@ class FakeCluster:
         self.overrides = {}
         self.expect_overrides = {}
         self.send_failures = set()
+        self.broken_reads = {}   # port -> bytes served before the body breaks
         self.store = {}       # (port, device, path) -> {'headers':..., 'body':...}
         self.clock_time = clock_time
 
@@ -180,6 +187,7 @@ class FakeCluster:
         return (request.node['port'], request.node['device'], request.path)
 
     def _object(self, request):
+        port = request.node['port']
         key = self._key(request)
         stored = self.store.get(key)
         ts = request.headers.get('X-Timestamp')
@@ -214,9 +222,20 @@ class FakeCluster:
         headers = dict(stored['headers'])
         headers['Last-Modified'] = email.utils.formatdate(
             Timestamp(stored['ts']).ceil_seconds, usegmt=True)
-        body = stored['body'] if request.method == 'GET' else b''
-        resp = FakeResponse(200, headers, body)
-        return resp
+        if request.headers.get('If-Match') and \
+                request.headers['If-Match'] != headers['Etag']:
+            return FakeResponse(412)
+        status, body = 200, stored['body']
+        if request.headers.get('Range'):
+            first, last = request.headers['Range'].split('=')[1].split('-')
+            last = int(last) if last else len(body) - 1
+            headers['Content-Range'] = 'bytes %s-%d/%d' % (first, last, len(body))
+            status, body = 206, body[int(first):last + 1]
+            headers['Content-Length'] = str(len(body))
+        if request.method == 'HEAD':
+            body = b''
+        return FakeResponse(status, headers, body,
+                            break_after=self.broken_reads.get(port))
 
     def _container(self, request):
         key = self._key(request)

@@ -221,3 +221,31 @@ def test_unicode_object_name_roundtrip(ready, cluster):
     assert put.path == '/AUTH_test/c/\u00fcn\u00efc\u00f8d\u00e9/\u2603/\U0001F600.txt'\
         .encode('utf-8').decode('latin-1')
     assert call(ready, path).body == b'u'
+
+
+def test_get_resumes_from_next_node_when_backend_dies(ready, cluster, make_app):
+    body = bytes(range(256)) * 1024   # 256 KiB: several proxy chunks
+    assert call(ready, OBJ, 'PUT', body=body).status_int == 201
+    ring = ready.get_object_ring(0)
+    primaries = ring.get_part_nodes(ring.get_part(b'AUTH_test', b'c', b'o'))
+    cluster.broken_reads[primaries[0]['port']] = 70000
+    cluster.broken_reads[primaries[1]['port']] = 10000   # dies again after resuming
+    cluster.requests.clear()
+    resp = call(ready, OBJ)
+    assert resp.status_int == 200
+    assert resp.body == body
+    gets = [r for r in cluster.requests if r.method == 'GET']
+    assert [r.headers.get('Range') for r in gets] == [
+        None, 'bytes=70000-262143', 'bytes=80000-262143']
+    assert gets[1].headers['If-Match'] == hashlib.md5(body).hexdigest()
+
+
+def test_get_range_resumes_within_range(ready, cluster):
+    body = b'x' * 100000 + b'y' * 100000
+    call(ready, OBJ, 'PUT', body=body)
+    ring = ready.get_object_ring(0)
+    primaries = ring.get_part_nodes(ring.get_part(b'AUTH_test', b'c', b'o'))
+    cluster.broken_reads[primaries[0]['port']] = 65536
+    resp = call(ready, OBJ, headers={'Range': 'bytes=50000-150000'})
+    assert resp.status_int == 206
+    assert resp.body == body[50000:150001]

@@ -78,3 +78,13 @@ def test_generator_app_calling_start_response_late():
     resp = Request.blank('/v1/a').get_response(mw)
     assert (resp.status_int, resp.body) == (200, b'hi')
     assert ' 200 ' in logger.lines[0]
+
+
+def test_logs_the_path_the_client_sent():
+    def rewriting_app(env, start_response):
+        env['QUERY_STRING'] = 'format=json'
+        return app(env, start_response)
+    logger = Lines()
+    mw = proxy_logging.ProxyLoggingMiddleware(rewriting_app, {}, logger=logger)
+    Request.blank('/v1/AUTH_test').get_response(mw).body
+    assert logger.lines[0].split(' ')[4] == '/v1/AUTH_test'
