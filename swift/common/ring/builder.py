@@ -15,6 +15,7 @@ import math
 import random
 import uuid
 from collections import defaultdict
+from typing import Any, Dict, List, Tuple
 
 from swift.common.clock import RealClock
 from swift.common.ring import builder_file
@@ -50,7 +51,8 @@ class RingBuilder:
     :raises ValueError: for out-of-range arguments.
     """
 
-    def __init__(self, part_power, replicas, min_part_hours, *, clock=None):
+    def __init__(self, part_power: int, replicas: float, min_part_hours: int,
+                 *, clock: Any = None) -> None:
         if part_power > 32:
             raise ValueError('part_power must be at most 32 (was %d)'
                              % (part_power,))
@@ -138,7 +140,7 @@ class RingBuilder:
         return builder
 
     @classmethod
-    def load(cls, path, clock=None):
+    def load(cls, path: str, clock: Any = None) -> 'RingBuilder':
         """Load a ``.builder`` file through the restricted unpickler.
 
         :raises FileNotFoundError: ``Ring Builder file does not exist: <path>``.
@@ -152,7 +154,7 @@ class RingBuilder:
             raise UnpicklingError('Ring Builder file is invalid: %s (%s)'
                                   % (path, err), path)
 
-    def save(self, path):
+    def save(self, path: str) -> None:
         """Durably write the builder pickle (protocol 2) to ``path``.
 
         Assigns :attr:`id` first if unset.
@@ -161,7 +163,7 @@ class RingBuilder:
             self._id = uuid.uuid4().hex
         builder_file.save_builder_dict(self.to_dict(), path)
 
-    def get_ring(self):
+    def get_ring(self) -> RingData:
         """The :class:`RingData` this builder describes (cached)."""
         if not self._ring:
             devs = [None] * len(self.devs)
@@ -187,7 +189,7 @@ class RingBuilder:
             if dev is not None:
                 yield dev
 
-    def add_dev(self, dev):
+    def add_dev(self, dev: Dict[str, Any]) -> int:
         """Add a device dict (mutated: gains ``id``, ``parts``...).
 
         :param dev: needs region, zone, ip, port, device, weight; optional id,
@@ -227,7 +229,7 @@ class RingBuilder:
         self.version += 1
         self._ring = None
 
-    def set_dev_weight(self, dev_id, weight):
+    def set_dev_weight(self, dev_id: int, weight: float) -> None:
         """Set a device's weight (float); takes effect at the next rebalance."""
         self.devs[dev_id]['weight'] = float(weight)
         self._changed()
@@ -240,7 +242,7 @@ class RingBuilder:
         self.devs[dev_id]['zone'] = zone
         self._changed()
 
-    def remove_dev(self, dev_id):
+    def remove_dev(self, dev_id: int) -> None:
         """Mark a device for removal: weight 0, dropped at the next rebalance."""
         dev = self.devs[dev_id]
         dev['weight'] = 0
@@ -271,7 +273,8 @@ class RingBuilder:
     def change_min_part_hours(self, min_part_hours):
         self.min_part_hours = min_part_hours
 
-    def search_devs(self, search_values):
+    def search_devs(self, search_values: Dict[str, Any]
+                    ) -> List[Dict[str, Any]]:
         """Devices matching every key of the ``search_values`` dict."""
         return [dev for dev in self._iter_devs()
                 if all(_dev_matches(dev, key, search_values[key])
@@ -369,7 +372,7 @@ class RingBuilder:
             balance_per_dev[dev['id']] = balance
         return balance_per_dev
 
-    def get_balance(self):
+    def get_balance(self) -> float:
         """Largest % a device is over/under its weight share (999.99 max).
 
         :raises EmptyRingError: if there is no weighted device.
@@ -414,7 +417,7 @@ class RingBuilder:
 
     # -- rebalance -------------------------------------------------------------
 
-    def rebalance(self, seed=None):
+    def rebalance(self, seed: Any = None) -> Tuple[int, float, int]:
         """Reassign partitions to follow weights and maximise dispersion.
 
         :param seed: any hashable accepted by ``random.seed`` (the CLI passes the
@@ -657,7 +660,7 @@ class RingBuilder:
     def _build_dispersion_graph(self, old_replica2part2dev=None):
         return build_dispersion_graph(self, old_replica2part2dev)
 
-    def validate(self, stats=False):
+    def validate(self, stats: bool = False) -> Tuple[Any, Any]:
         """Check the tables are consistent.
 
         :raises RingValidationError: naming the first inconsistency found.

@@ -220,7 +220,8 @@ def replica_count_of(rows, parts):
     return float(len(rows) - 1) + float(len(rows[-1])) / parts
 
 
-def write_ring_file(path, payload, mtime=GZIP_MTIME):
+def write_ring_file(path: str, payload: RingPayload,
+                    mtime: float = GZIP_MTIME) -> None:
     """Durably write ``payload`` to ``path`` in ``payload.format_version``.
 
     Temp file in the same directory, fsync, chmod 0644, rename, fsync dir.
@@ -388,7 +389,7 @@ def _decode_v2(reader):
                        metadata.get('version'), 2, dev_id_bytes)
 
 
-def decode_ring_bytes(data, path=None):
+def decode_ring_bytes(data: bytes, path: Optional[str] = None) -> RingPayload:
     """Decode the uncompressed contents of a ring file.
 
     :param data: bytes starting with ``R1NG``.
@@ -408,7 +409,7 @@ def decode_ring_bytes(data, path=None):
     raise RingFormatError('unknown ring format version %d' % version, path)
 
 
-def read_ring_file(path):
+def read_ring_file(path: str) -> RingPayload:
     """Read and decode the ring file ``path``.
 
     :returns: :class:`RingPayload`.

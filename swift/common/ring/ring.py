@@ -11,12 +11,15 @@ import hashlib
 import os
 import struct
 from itertools import chain, count
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from swift.common.clock import RealClock
 from swift.common.hashing import HashPathConfig, hash_path
 from swift.common.ring import io as ring_io
 from swift.common.ring.errors import RingFormatError, RingLoadError
 from swift.common.ring.tiers import tiers_for_dev
+
+Name = Union[str, bytes]
 
 
 class RingData:
@@ -72,7 +75,7 @@ class RingData:
         return 4 if highest >= 0xFFFF else 2
 
     @classmethod
-    def load(cls, filename):
+    def load(cls, filename: str) -> 'RingData':
         """Load a v1 or v2 ``.ring.gz`` file.
 
         :returns: RingData with ``format_version`` set.
@@ -86,7 +89,7 @@ class RingData:
         data._dev_id_bytes = payload.dev_id_bytes
         return data
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, Any]:
         """The ring as a plain dict (Swift's RingData.to_dict shape)."""
         return {'devs': self.devs,
                 'replica2part2dev_id': self._replica2part2dev_id,
@@ -94,8 +97,9 @@ class RingData:
                 'next_part_power': self.next_part_power,
                 'version': self.version}
 
-    def save(self, filename, mtime=ring_io.GZIP_MTIME, format_version=1,
-             dev_id_bytes=None):
+    def save(self, filename: str, mtime: float = ring_io.GZIP_MTIME,
+             format_version: int = 1,
+             dev_id_bytes: Optional[int] = None) -> None:
         """Durably write the ring to ``filename`` (byte-compatible with Swift).
 
         :param format_version: 1 (default, as Swift's CLI) or 2.
@@ -140,8 +144,10 @@ class Ring:
     :raises RingFormatError: if it is not a valid ring.
     """
 
-    def __init__(self, swift_dir, ring_name='object', reload_time=15,
-                 hash_config=None, *, clock=None):
+    def __init__(self, swift_dir: str, ring_name: Optional[str] = 'object',
+                 reload_time: float = 15,
+                 hash_config: Optional[HashPathConfig] = None, *,
+                 clock: Any = None) -> None:
         self.serialized_path, self.swift_dir = _resolve_ring_path(
             swift_dir, ring_name)
         self.ring_name = ring_name
@@ -230,7 +236,7 @@ class Ring:
         self._num_zones = len(zones)
         self._num_ips = len(ips)
 
-    def has_changed(self):
+    def has_changed(self) -> bool:
         """True if the ring file's mtime differs from the loaded one."""
         try:
             return os.path.getmtime(self.serialized_path) != self._mtime
@@ -244,19 +250,19 @@ class Ring:
     # -- properties ----------------------------------------------------------
 
     @property
-    def devs(self):
+    def devs(self) -> List[Optional[Dict[str, Any]]]:
         """Device dicts (None holes) indexed by id."""
         self._maybe_reload()
         return self._devs
 
     @property
-    def replica_count(self):
+    def replica_count(self) -> float:
         """Number of replicas (float; fractional if the last row is short)."""
         rows = self._replica2part2dev_id
         return ring_io.replica_count_of(rows, len(rows[0]))
 
     @property
-    def partition_count(self):
+    def partition_count(self) -> int:
         """Number of partitions (2 ** part_power)."""
         return len(self._replica2part2dev_id[0])
 
@@ -294,7 +300,8 @@ class Ring:
 
     # -- placement -----------------------------------------------------------
 
-    def get_part(self, account, container=None, obj=None):
+    def get_part(self, account: Name, container: Optional[Name] = None,
+                 obj: Optional[Name] = None) -> int:
         """Partition of a name.
 
         :returns: int in ``[0, partition_count)``.
@@ -317,12 +324,14 @@ class Ring:
                     seen_ids.add(dev_id)
         return [dict(node, index=index) for index, node in enumerate(part_nodes)]
 
-    def get_part_nodes(self, part):
+    def get_part_nodes(self, part: int) -> List[Dict[str, Any]]:
         """Primary node dicts of ``part``, each with ``index`` 0..n-1."""
         self._maybe_reload()
         return self._get_part_nodes(part)
 
-    def get_nodes(self, account, container=None, obj=None):
+    def get_nodes(self, account: Name, container: Optional[Name] = None,
+                  obj: Optional[Name] = None
+                  ) -> Tuple[int, List[Dict[str, Any]]]:
         """Partition and primary nodes of a name.
 
         :returns: ``(partition, [node dict with 'index', ...])``.
@@ -348,7 +357,7 @@ class Ring:
                     dev_id = row[handoff_part]
                     yield dev_id, self._devs[dev_id]
 
-    def get_more_nodes(self, part):
+    def get_more_nodes(self, part: int) -> Iterator[Dict[str, Any]]:
         """Yield handoff node dicts for ``part`` in Swift's exact order.
 
         Each dict carries ``handoff_index`` 0, 1, 2...  Passes: devices in unused
