@@ -23,7 +23,7 @@ PICKLE_FLAG = 1
 JSON_FLAG = 2
 TRY_COUNT = 3                         # servers tried per operation
 THIRTY_DAYS_S = 30 * 24 * 60 * 60     # memcached treats larger TTLs as epoch times
-ERROR_LIMIT_COUNT = 10                # errors within ERROR_LIMIT_TIME_S that suppress a server
+ERROR_LIMIT_COUNT = 10                # errors in ERROR_LIMIT_TIME_S that suppress a server
 ERROR_LIMIT_TIME_S = 60.0
 ERROR_LIMIT_DURATION_S = 60.0
 

@@ -70,7 +70,8 @@ class ProxyConfig:
             kwargs['request_node_count'] = conf['request_node_count']
             parse_request_node_count(conf['request_node_count'], 3)
         if 'disallowed_sections' in conf:
-            kwargs['disallowed_sections'] = tuple(list_from_csv(conf['disallowed_sections']))
+            kwargs['disallowed_sections'] = tuple(
+                list_from_csv(conf['disallowed_sections']))
         return cls(**kwargs)
 
     def node_count(self, replicas):

@@ -150,7 +150,8 @@ class Application:
         except ValueError:
             return HTTPBadRequest(request=req, body=b'Invalid Content-Length')
         if not valid_utf8(req.path_info):
-            return HTTPPreconditionFailed(request=req, body=b'Invalid UTF8 or contains NULL')
+            return HTTPPreconditionFailed(request=req,
+                                          body=b'Invalid UTF8 or contains NULL')
         controller, error = self.get_controller(req)
         if error is not None:
             return error

@@ -48,7 +48,8 @@ class AccountController(ListingController):
             return error
         ring = self.app.account_ring
         partition = ring.get_part(*ring_key(self.account_name))
-        resp = self.get_or_head_listing(req, ring, partition, account_path(self.account_name))
+        resp = self.get_or_head_listing(req, ring, partition,
+                                        account_path(self.account_name))
         really_exists = True
         if resp.status_int == HTTP_NOT_FOUND:
             if resp.headers.get('X-Account-Status', '').lower() == 'deleted':
@@ -58,8 +59,8 @@ class AccountController(ListingController):
                 really_exists = False
         info = headers_to_account_info(resp.headers, resp.status_int)
         info['account_really_exists'] = really_exists
-        set_info_cache(req.environ, account_cache_key(self.account_name), info,
-                       cache_ttl(resp.status_int, self.app.config.recheck_account_existence))
+        ttl = cache_ttl(resp.status_int, self.app.config.recheck_account_existence)
+        set_info_cache(req.environ, account_cache_key(self.account_name), info, ttl)
         if not req.environ.get('swift_owner'):
             for header in self.app.swift_owner_headers:
                 resp.headers[header] = None

@@ -36,6 +36,9 @@ class ContainerController(ListingController):
     def _path(self):
         return container_path(self.account_name, self.container_name)
 
+    def _ring_names(self):
+        return ring_key(self.account_name, self.container_name)
+
     def GETorHEAD(self, req):
         """Listing / stats; ACL-checked once the container's read ACL is known."""
         auto_account = self.account_name.startswith(
@@ -44,7 +47,7 @@ class ContainerController(ListingController):
             denial = self.authorize(req)
             return denial or HTTPNotFound(request=req)
         ring = self.app.container_ring
-        partition = ring.get_part(*ring_key(self.account_name, self.container_name))
+        partition = ring.get_part(*self._ring_names())
         resp = self.get_or_head_listing(req, ring, partition, self._path())
         info = headers_to_container_info(resp.headers, resp.status_int)
         set_info_cache(req.environ, container_cache_key(self.account_name,
@@ -95,7 +98,7 @@ class ContainerController(ListingController):
         if accounts is None:
             return HTTPNotFound(request=req)
         ring = self.app.container_ring
-        partition, containers = ring.get_nodes(*ring_key(self.account_name, self.container_name))
+        partition, containers = ring.get_nodes(*self._ring_names())
         extra = {}
         if policy_index is None:
             extra['X-Backend-Storage-Policy-Default'] = str(self.app.policies.default.idx)
@@ -117,7 +120,7 @@ class ContainerController(ListingController):
         if self.account_info(req, self.account_name)[1] is None:
             return HTTPNotFound(request=req)
         ring = self.app.container_ring
-        partition, containers = ring.get_nodes(*ring_key(self.account_name, self.container_name))
+        partition, containers = ring.get_nodes(*self._ring_names())
         headers = self.generate_request_headers(req, transfer=True)
         clear_info_cache(req.environ, self.account_name, self.container_name)
         return self.make_requests(req, ring, partition, 'POST', self._path(),
@@ -129,7 +132,7 @@ class ContainerController(ListingController):
         if accounts is None:
             return HTTPNotFound(request=req)
         ring = self.app.container_ring
-        partition, containers = ring.get_nodes(*ring_key(self.account_name, self.container_name))
+        partition, containers = ring.get_nodes(*self._ring_names())
         headers = self._backend_headers(req, len(containers), account_partition,
                                         accounts, {})
         clear_info_cache(req.environ, self.account_name, self.container_name)

@@ -282,7 +282,8 @@ class ObjectController(Controller):
         if length is None and not chunked:
             return HTTPLengthRequired(request=req)
         if length is not None and length > self.app.constraints.max_file_size:
-            return HTTPRequestEntityTooLarge(request=req, body=b'Your request is too large.')
+            return HTTPRequestEntityTooLarge(request=req,
+                                             body=b'Your request is too large.')
         try:
             check_name(self.object_name, 'object', self.app.constraints)
         except ConstraintError as err:

@@ -2,8 +2,6 @@
 
 import json
 
-import pytest
-
 from test.unit.proxy.helpers import call, make_container
 
 

@@ -1,7 +1,5 @@
 """End-to-end proxy behaviour against fake storage nodes."""
 
-import json
-
 from swift.common.swob import Request
 
 
