@@ -7,7 +7,6 @@
 #     Content-Length means the client went away (499).
 """PUT request validation and body streaming for the object server."""
 
-from swift.common import concurrency
 from swift.common.constraints import ConstraintError, check_name, valid_utf8
 from swift.common.exceptions import ChunkReadTimeout
 from swift.common.swob import (HTTPBadRequest, HTTPClientDisconnect, HTTPLengthRequired,
@@ -92,7 +91,7 @@ def read_body(request, writer, length, config):
         try:
             with ChunkReadTimeout(config.client_timeout_s):
                 chunk = body.read(want)
-        except concurrency.Timeout:
+        except ChunkReadTimeout:
             return HTTPRequestTimeout(request=request)
         except (ValueError, OSError):  # bad chunk framing, client reset
             return HTTPClientDisconnect(request=request)

@@ -34,6 +34,8 @@ DEFAULT_ALLOWED_HEADERS = ('Content-Disposition, Content-Encoding, X-Delete-At, 
 ALLOWED_METHODS = ('GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'REPLICATE')
 _META_PREFIXES = ('x-object-meta-', 'x-object-sysmeta-', 'x-object-transient-sysmeta-')
 _POST_META_PREFIXES = ('x-object-meta-', 'x-object-transient-sysmeta-')
+_BACKEND_OVERRIDE = 'x-backend-container-update-override-'
+_SYSMETA_OVERRIDE = 'x-object-sysmeta-container-update-override-'
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,33 @@ class ObjectServerConfig:
     def expiring_objects_account(self):
         """``.expiring_objects``."""
         return self.auto_create_account_prefix + self.expiring_objects_account_name
+
+
+def apply_container_overrides(update_headers, source, sysmeta_only=False):
+    """Apply ``X-Backend-Container-Update-Override-<Name>`` and (taking precedence)
+    ``X-Object-Sysmeta-Container-Update-Override-<Name>`` from ``source`` to the
+    container update as ``X-<Name>`` (Swift's rule; SLO and EC use it for the listing's
+    etag, size and content type)."""
+    prefixes = [_SYSMETA_OVERRIDE] if sysmeta_only else [_BACKEND_OVERRIDE,
+                                                         _SYSMETA_OVERRIDE]
+    for prefix in prefixes:
+        for key, value in source.items():
+            if key.lower().startswith(prefix):
+                update_headers['X-' + key[len(prefix):]] = value
+
+
+def resolve_etag_is_at(request, metadata):
+    """The etag conditional requests compare with: the first metadata item named in
+    ``X-Backend-Etag-Is-At`` (csv) that exists, else None (the object's ETag)."""
+    names = request.headers.get('X-Backend-Etag-Is-At')
+    if not names:
+        return None
+    lowered = {key.lower(): value for key, value in metadata.items()}
+    for name in names.split(','):
+        value = lowered.get(name.strip().lower())
+        if value is not None:
+            return value
+    return None
 
 
 class ObjectController:
@@ -272,11 +301,8 @@ class ObjectController:
             ('X-Size', metadata['Content-Length']),
             ('X-Content-Type', metadata['Content-Type']),
             ('X-Timestamp', metadata['X-Timestamp']),
-            ('X-Etag', request.headers.get(
-                'X-Backend-Container-Update-Override-Etag', metadata['ETag']))])
-        override_size = request.headers.get('X-Backend-Container-Update-Override-Size')
-        if override_size:
-            update_headers['X-Size'] = override_size
+            ('X-Etag', metadata['ETag'])])
+        apply_container_overrides(update_headers, request.headers)
         self.container_update('PUT', account, container, obj, request, update_headers,
                               device, policy_index)
         response = HTTPCreated(request=request, headers={'Etag': metadata['ETag']})
@@ -338,7 +364,8 @@ class ObjectController:
     def _object_response(self, request, disk_file, app_iter=None):
         metadata = disk_file.get_metadata()
         response = Response(request=request, conditional_response=True,
-                            app_iter=app_iter)
+                            app_iter=app_iter,
+                            conditional_etag=resolve_etag_is_at(request, metadata))
         response.headers['Content-Type'] = metadata.get('Content-Type',
                                                         'application/octet-stream')
         for key, value in metadata.items():
@@ -366,6 +393,11 @@ class ObjectController:
             return self._not_found(request, err)
         except errors.DiskFileCollision:
             return HTTPForbidden(request=request)
+        metadata = disk_file.get_metadata()
+        ignore = set(h.strip().lower() for h in request.headers.get(
+            'X-Backend-Ignore-Range-If-Metadata-Present', '').split(',') if h.strip())
+        if ignore.intersection(key.lower() for key in metadata):
+            request.headers['Range'] = None  # e.g. SLO manifests: the proxy ranges
         keep_cache = self.config.keep_cache_private or not (
             'X-Auth-Token' in request.headers or 'X-Storage-Token' in request.headers)
         reader = disk_file.reader(keep_cache=keep_cache)
@@ -469,6 +501,7 @@ class ObjectController:
             ('X-Content-Type-Timestamp', ctype_headers['Content-Type-Timestamp']),
             ('X-Meta-Timestamp', metadata['X-Timestamp']),
             ('X-Etag', orig_metadata['ETag'])])
+        apply_container_overrides(update_headers, orig_metadata, sysmeta_only=True)
         self.container_update('PUT', account, container, obj, request, update_headers,
                               device, policy_index)
         headers = {'X-Backend-Content-Type': ctype_headers['Content-Type']}
@@ -584,13 +617,17 @@ class ObjectController:
                                      host, partition, cdevice, headers_out, device,
                                      policy_index, db_state)
                    for host, cdevice in updates]
+        timeout = concurrency.Timeout(self.config.container_update_timeout_s)
         try:
-            with concurrency.Timeout(self.config.container_update_timeout_s):
-                for thread in threads:
-                    thread.wait()
-        except concurrency.Timeout:
+            for thread in threads:
+                thread.wait()
+        except concurrency.Timeout as err:
+            if err is not timeout:
+                raise
             self.logger.debug('Container update timeout (%.4fs) waiting for %s',
                               self.config.container_update_timeout_s, updates)
+        finally:
+            timeout.cancel()
 
     def async_update(self, op, account, container, obj, host, partition, cdevice,
                      headers_out, device, policy_index, db_state='unsharded'):

@@ -181,3 +181,24 @@ def test_post_then_get_merged_view(app):
     assert response.headers['X-Backend-Data-Timestamp'] == T1
     assert response.body == BODY
     assert T3 > T2
+
+
+def test_ignore_range_if_metadata_present(tmp_path):
+    app = make_app(tmp_path)
+    put(app, b'[manifest]', T1, X_Static_Large_Object='True')
+    response = get(app, Range='bytes=0-1',
+                   X_Backend_Ignore_Range_If_Metadata_Present='X-Static-Large-Object')
+    assert response.status_int == 200 and response.body == b'[manifest]'
+    assert get(app, Range='bytes=0-1').status_int == 206
+
+
+def test_etag_is_at_drives_conditionals(tmp_path):
+    app = make_app(tmp_path)
+    put(app, b'abc', T1, X_Object_Sysmeta_Slo_Etag='slo-etag')
+    headers = {'X-Backend-Etag-Is-At': 'X-Object-Sysmeta-Slo-Etag,X-Other'}
+    assert req(app, 'GET', PATH, dict(headers, **{'If-Match': '"slo-etag"'})
+               ).status_int == 200
+    assert req(app, 'GET', PATH, dict(headers, **{'If-Match': '"%s"' % md5_hex(b'abc')})
+               ).status_int == 412
+    assert req(app, 'HEAD', PATH, dict(headers, **{'If-None-Match': '"slo-etag"'})
+               ).status_int == 304

@@ -222,3 +222,53 @@ def test_object_name_too_long(tmp_path):
 def test_unknown_method(tmp_path):
     app = make_app(tmp_path)
     assert req(app, 'PATCH').status_int == 405
+
+
+class _SlowInput:
+    """A body whose next chunk never arrives in time."""
+
+    def read(self, size=-1):
+        from swift.common.exceptions import ChunkReadTimeout
+        raise ChunkReadTimeout(None)  # an unscheduled timeout
+
+
+def test_client_timeout_is_408_and_stores_nothing(tmp_path):
+    from swift.common.swob import Request
+    app = make_app(tmp_path)
+    request = Request.blank(PATH, environ={'REQUEST_METHOD': 'PUT'},
+                            headers={'X-Timestamp': T1, 'Content-Type': 'text/plain'})
+    request.environ['wsgi.input'] = _SlowInput()
+    request.environ['CONTENT_LENGTH'] = '10'
+    assert request.get_response(app).status_int == 408
+    df, files = _datadir_files(app)
+    assert files == [] and os.listdir(df.tmpdir) == []
+
+
+def test_disk_full_while_writing_is_507(tmp_path, monkeypatch):
+    import errno
+    from swift.obj import diskfile
+    app = make_app(tmp_path)
+
+    def no_space(fd, data):
+        raise OSError(errno.ENOSPC, 'No space left on device')
+    monkeypatch.setattr(diskfile.os, 'write', no_space)
+    response = put(app, b'abc', T1)
+    monkeypatch.undo()
+    assert response.status_int == 507
+    df, files = _datadir_files(app)
+    assert files == [] and os.listdir(df.tmpdir) == []
+
+
+def test_container_update_overrides(tmp_path):
+    from test.unit.obj.common import FakeHTTP
+    http = FakeHTTP([201, 201])
+    app = make_app(tmp_path, http=http)
+    put(app, b'abc', T1, X_Container_Host='1.2.3.4:5', X_Container_Device='d',
+        X_Container_Partition='1',
+        X_Backend_Container_Update_Override_Etag='slo-etag',
+        X_Backend_Container_Update_Override_Size='999',
+        X_Object_Sysmeta_Container_Update_Override_Content_Type='text/x;swift_bytes=9')
+    headers = http.requests[0]['headers']
+    assert (headers['X-Etag'], headers['X-Size'], headers['X-Content-Type']) == (
+        'slo-etag', '999', 'text/x;swift_bytes=9')
+    assert list(headers)[:4] == ['X-Size', 'X-Content-Type', 'X-Timestamp', 'X-Etag']
