@@ -18,8 +18,6 @@ from swift.obj.expirer import ObjectExpirer, hash_mod, parse_task_obj
 from test.helpers.fake_clock import FakeClock
 from test.unit.obj.common import CaptureLogger
 
-FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'shared',
-                        'fixtures', 'swift-2.38', 'dbs')
 FIXTURES = os.path.normpath(os.path.join('/work', 'shared', 'fixtures', 'swift-2.38',
                                          'dbs'))
 NOW = 1700000000.0
@@ -115,16 +113,18 @@ class FakeProxy:
         return self._reply(start_response, 204)
 
     def _delete_3(self, start_response, parts, query, headers):
+        # the object server's order: nothing there 404, newer object 409, other
+        # X-Delete-At 412 (X-If-Delete-At is compared as a timestamp)
         objects = self.accounts.get(parts[0], {}).get(parts[1], {})
         obj = objects.get(parts[2])
-        if 'X-If-Delete-At' in headers:
-            stored = obj['delete_at'] if obj else None
-            if stored is None or int(headers['X-If-Delete-At']) != stored:
-                return self._reply(start_response, 412)
         if obj is None:
             return self._reply(start_response, 404)
         if obj['timestamp'] >= float(headers.get('X-Timestamp', NOW)):
             return self._reply(start_response, 409)
+        if 'X-If-Delete-At' in headers:
+            stored = obj['delete_at']
+            if stored is None or float(headers['X-If-Delete-At']) != stored:
+                return self._reply(start_response, 412)
         del objects[parts[2]]
         return self._reply(start_response, 204)
 
@@ -184,11 +184,22 @@ class TestPass:
         assert expirer.run_once().expired == 1
         assert proxy.objects('AUTH_test', 'c') == ['far']
 
-    def test_recreated_object_survives_and_row_stays_until_reclaim_age(self):
+    def test_recreated_object_survives_and_row_is_popped(self):
         proxy = FakeProxy()
         delete_at = int(NOW) - 10
-        # re-created after its expiry time without X-Delete-At
+        # re-created after its expiry time without X-Delete-At: 409 (newer object)
         proxy.add('AUTH_test', 'c', 'o', delete_at=None, timestamp=NOW - 5)
+        task_container = proxy.queue(delete_at, 'AUTH_test/c/o')
+        expirer, _clock, _logger = make_expirer(proxy)
+        assert expirer.run_once().expired == 1
+        assert proxy.objects('AUTH_test', 'c') == ['o']
+        assert proxy.objects(TASK_ACCOUNT, task_container) == []
+
+    def test_changed_delete_at_412_keeps_row_until_reclaim_age(self):
+        proxy = FakeProxy()
+        delete_at = int(NOW) - 10
+        # a POST moved X-Delete-At: the old task must not delete the object
+        proxy.add('AUTH_test', 'c', 'o', delete_at=int(NOW) + 3600, timestamp=NOW - 50)
         task_container = proxy.queue(delete_at, 'AUTH_test/c/o')
         expirer, clock, logger = make_expirer(proxy)
         stats = expirer.run_once()
@@ -197,9 +208,19 @@ class TestPass:
         assert proxy.objects(TASK_ACCOUNT, task_container) != []
         assert any('412' in line for line in logger.lines_for('error'))
         clock.advance(604800 + 1)
+        proxy.accounts['AUTH_test']['c']['o']['delete_at'] = int(clock.time()) + 3600
         assert expirer.run_once().expired == 1
         assert proxy.objects('AUTH_test', 'c') == ['o']
         assert proxy.objects(TASK_ACCOUNT, task_container) == []
+
+    def test_missing_target_404_keeps_row_until_reclaim_age(self):
+        proxy = FakeProxy()
+        task_container = proxy.queue(int(NOW) - 10, 'AUTH_test/c/gone')
+        expirer, clock, _logger = make_expirer(proxy)
+        assert expirer.run_once().errors == 1
+        assert proxy.objects(TASK_ACCOUNT, task_container) != []
+        clock.advance(604800 + 1)
+        assert expirer.run_once().expired == 1
 
     def test_newer_object_with_same_delete_at_gets_409_and_row_popped(self):
         proxy = FakeProxy()
@@ -336,6 +357,7 @@ class TestGoldenQueue:
         [(path, headers)] = deletes_of(proxy, 'AUTH_test')
         assert path == '/v1/AUTH_test/fixtures/expiring.txt'
         assert headers['X-If-Delete-At'] == '1798582117.00000'
+        assert proxy.objects('AUTH_test', 'fixtures') == []
 
     def test_parse_task_obj(self):
         ts, a, c, o = parse_task_obj('1798582117-AUTH_test/fixtures/dir/x-y.txt')
