@@ -15,7 +15,7 @@ import math
 import random
 import uuid
 from collections import defaultdict
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from swift.common.clock import RealClock
 from swift.common.ring import builder_file
@@ -67,24 +67,24 @@ class RingBuilder:
                              % (min_part_hours,))
         self.clock = clock or RealClock()
         self.part_power = part_power
-        self.next_part_power = None
+        self.next_part_power: Optional[int] = None
         self.replicas = replicas
         self.min_part_hours = min_part_hours
         self.parts = 2 ** self.part_power
-        self.devs = []
+        self.devs: List[Optional[Dict[str, Any]]] = []
         self.devs_changed = False
         self.version = 0
         self.overload = 0.0
-        self._id = None
-        self._replica2part2dev = None
+        self._id: Optional[str] = None
+        self._replica2part2dev: Optional[List[array.array]] = None
         self._last_part_moves = array.array('B', bytes(self.parts))
-        self._part_moved_bitmap = None
+        self._part_moved_bitmap = bytearray()
         self._last_part_moves_epoch = 0
         self._last_part_gather_start = 0
-        self._dispersion_graph = {}
-        self.dispersion = 0.0
-        self._remove_devs = []
-        self._ring = None
+        self._dispersion_graph: Dict[tuple, List[int]] = {}
+        self.dispersion: Optional[float] = 0.0
+        self._remove_devs: List[Dict[str, Any]] = []
+        self._ring: Optional[RingData] = None
         self._random = random.Random()
         self.logger = logging.getLogger('swift.ring.builder')
 
@@ -229,22 +229,36 @@ class RingBuilder:
         self.version += 1
         self._ring = None
 
+    def _existing_dev(self, dev_id: int) -> Dict[str, Any]:
+        dev = self.devs[dev_id] if 0 <= dev_id < len(self.devs) else None
+        if dev is None:
+            raise RingBuilderError('No device with id %s' % (dev_id,))
+        return dev
+
     def set_dev_weight(self, dev_id: int, weight: float) -> None:
-        """Set a device's weight (float); takes effect at the next rebalance."""
-        self.devs[dev_id]['weight'] = float(weight)
+        """Set a device's weight (float); takes effect at the next rebalance.
+
+        :raises RingBuilderError: for an unknown device id.
+        """
+        self._existing_dev(dev_id)['weight'] = float(weight)
         self._changed()
 
-    def set_dev_region(self, dev_id, region):
-        self.devs[dev_id]['region'] = region
+    def set_dev_region(self, dev_id: int, region: int) -> None:
+        """Move a device to another region (next rebalance moves its parts)."""
+        self._existing_dev(dev_id)['region'] = region
         self._changed()
 
-    def set_dev_zone(self, dev_id, zone):
-        self.devs[dev_id]['zone'] = zone
+    def set_dev_zone(self, dev_id: int, zone: int) -> None:
+        """Move a device to another zone (next rebalance moves its parts)."""
+        self._existing_dev(dev_id)['zone'] = zone
         self._changed()
 
     def remove_dev(self, dev_id: int) -> None:
-        """Mark a device for removal: weight 0, dropped at the next rebalance."""
-        dev = self.devs[dev_id]
+        """Mark a device for removal: weight 0, dropped at the next rebalance.
+
+        :raises RingBuilderError: for an unknown device id.
+        """
+        dev = self._existing_dev(dev_id)
         dev['weight'] = 0
         self._remove_devs.append(dev)
         self._changed()
@@ -450,7 +464,7 @@ class RingBuilder:
         try:
             replica_plan = self._build_replica_plan()
             self._set_parts_wanted(replica_plan)
-            assign_parts = defaultdict(list)
+            assign_parts: Dict[int, List[int]] = defaultdict(list)
             self._adjust_replica2part2dev_size(assign_parts)
             removed_devs = self._gather_parts_from_failed_devices(assign_parts)
             self._gather_parts_for_dispersion(assign_parts, replica_plan)
