@@ -187,6 +187,11 @@ class Saio:
         pid_file = self.pid_path('memcached')
         if _pid_from(pid_file, 'memcached'):
             return
+        if _memcached_answers(self.layout.memcached_port):
+            # e.g. Debian starts one as a system service on install: use it, never stop it
+            self.say('Using the memcached already listening on 127.0.0.1:%d',
+                     self.layout.memcached_port)
+            return
         memcached = shutil.which('memcached')
         if memcached is None:
             raise SaioError('memcached is not installed (apt-get install memcached)')
@@ -394,6 +399,17 @@ def _fs_type(path):
     except OSError:
         pass
     return kind
+
+
+def _memcached_answers(port):
+    """True when a memcached answers ``version`` on 127.0.0.1:``port``."""
+    import socket
+    try:
+        with socket.create_connection(('127.0.0.1', port), timeout=1) as sock:
+            sock.sendall(b'version\r\n')
+            return sock.recv(64).startswith(b'VERSION')
+    except OSError:
+        return False
 
 
 def _healthy(ip, port):

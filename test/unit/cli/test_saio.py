@@ -256,3 +256,36 @@ class TestLifecycle:
         assert 'logs are in %s' % layout.log_dir in str(caught.value)
         assert 'account-server (%s) exited with status 1; see %s' % (
             conf, layout.log_path('account-server', 3)) in fake_cluster.out.getvalue()
+
+
+class TestHelpers:
+    def test_uses_a_memcached_already_listening(self, tmp_path):
+        import threading
+        server = socket.socket()
+        server.bind(('127.0.0.1', 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+
+        def answer():
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(64)
+                conn.sendall(b'VERSION 1.6.0\r\n')
+
+        thread = threading.Thread(target=answer)
+        thread.start()
+        try:
+            out = io.StringIO()
+            layout = saio_conf.Layout(root=str(tmp_path), memcached_port=port)
+            saio.Saio(layout, out=out).start_memcached()
+        finally:
+            thread.join(10)
+            server.close()
+        assert out.getvalue() == \
+            'Using the memcached already listening on 127.0.0.1:%d\n' % port
+        assert not os.path.exists(os.path.join(layout.run_dir, 'memcached.pid'))
+
+    def test_unwritable_dir_is_one_error_line(self, capsys):
+        assert saio.main(['up', '--dir', '/proc/no-such-saio', '--xfs', 'no']) == 1
+        err = capsys.readouterr().err
+        assert err.startswith('ERROR: ') and err.count('\n') == 1
