@@ -17,6 +17,7 @@ from swift.common.storage_policy import StoragePolicyCollection
 from swift.common.swob import (HTTPAccepted, HTTPBadRequest, HTTPConflict, HTTPCreated,
                                HTTPException, HTTPForbidden, HTTPInsufficientStorage,
                                HTTPMethodNotAllowed, HTTPNoContent, HTTPNotFound,
+                               HTTPNotImplemented,
                                HTTPPreconditionFailed, HTTPServerError,
                                HTTPServiceUnavailable, Request, Response, split_path,
                                wsgi_to_str)
@@ -31,7 +32,7 @@ from swift.obj.updates import (EMPTY_ETAG, UpdateSender, expirer_container,
 DEFAULT_ALLOWED_HEADERS = ('Content-Disposition, Content-Encoding, X-Delete-At, '
                            'X-Object-Manifest, X-Static-Large-Object, Cache-Control, '
                            'Content-Language, Expires, X-Robots-Tag')
-ALLOWED_METHODS = ('GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'REPLICATE')
+ALLOWED_METHODS = ('GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'REPLICATE', 'SSYNC')
 _META_PREFIXES = ('x-object-meta-', 'x-object-sysmeta-', 'x-object-transient-sysmeta-')
 _POST_META_PREFIXES = ('x-object-meta-', 'x-object-transient-sysmeta-')
 _BACKEND_OVERRIDE = 'x-backend-container-update-override-'
@@ -594,6 +595,14 @@ class ObjectController:
             return HTTPInsufficientStorage(request=request)
         return Response(request=request, body=body,
                         content_type='application/octet-stream')
+
+    def SSYNC(self, request):
+        """Replication by ssync: handed to swift.obj.ssync_receiver."""
+        try:
+            from swift.obj.ssync_receiver import service_for
+        except ImportError:
+            return HTTPNotImplemented(request=request)
+        return service_for(self).handle(request)
 
     # ------------------------------------------------------------ updates
 

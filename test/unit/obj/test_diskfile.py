@@ -364,3 +364,39 @@ def test_policy_one_paths(tmp_path):
     with pytest.raises(errors.DiskFileQuarantined) as caught:
         df.open()
     assert '/quarantined/objects-1/' in caught.value.quarantine_path
+
+
+_KILLED_WRITER = r'''
+import sys
+from test.unit.obj.common import make_manager, put_object
+manager = make_manager(sys.argv[1])
+put_object(manager, b'old version', '1700000001.00000')
+df = manager.get_diskfile('sda', '0', 'a', 'c', 'o')
+creating = df.create(size=1 << 20)
+writer = creating.__enter__()
+writer.write(b'x' * 500000)
+print('ready', flush=True)
+sys.stdin.read()  # killed while the PUT is half written
+'''
+
+
+def test_process_killed_mid_put_leaves_old_version_visible(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))
+    proc = subprocess.Popen([sys.executable, '-c', _KILLED_WRITER, str(tmp_path)],
+                            cwd=repo, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline().strip() == b'ready'
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        proc.stdout.close()
+        proc.stdin.close()
+    manager = make_manager(tmp_path)
+    df = manager.get_diskfile('sda', '0', 'a', 'c', 'o')
+    body, reader = _read_all(df)
+    assert body == b'old version' and reader.quarantined is None
+    assert _files(df) == ['1700000001.00000.data']
