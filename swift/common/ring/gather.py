@@ -170,30 +170,63 @@ class _TierTree:
                 new_tiers_list.extend(child_tiers)
             tiers_list = new_tiers_list
 
-    def choose_device(self, part, replica, replicas_at_tier, replica_plan):
+    def plan_maxima(self, replica_plan):
+        """tier -> the plan's max replicas, as a plain dict for the hot loop."""
+        return {tier: replica_plan[tier]['max']
+                for children in self.tier2children.values()
+                for tier in children}
+
+    def choose_device(self, replicas_at_tier, max_of):
+        """Walk down the tree to the roomiest tier that is under its max.
+
+        Same choice as Swift's ``max(candidates, key=parts_available)``: the
+        first child (in sort-key order) with the most parts available.
+
+        :returns: device dict, or None if some level has no candidate.
+        """
+        parts_available = self.parts_available
         tier = ()
         for _depth in range(self.max_depth):
-            candidates = [t for t in self.tier2children[tier]
+            best = None
+            best_available = 0
+            for child in self.tier2children[tier]:
+                if replicas_at_tier[child] < max_of[child]:
+                    available = parts_available[child]
+                    if best is None or available > best_available:
+                        best, best_available = child, available
+            if best is None:
+                return None
+            tier = best
+        return self.tier2devs[tier][-1]
+
+    def no_home_error(self, part, replica, replicas_at_tier, replica_plan):
+        # Describe the level where placement got stuck (for the operator).
+        tier = ()
+        for _depth in range(self.max_depth):
+            children = self.tier2children[tier]
+            candidates = [t for t in children
                           if replicas_at_tier[t] < replica_plan[t]['max']]
             if not candidates:
-                raise RingValidationError('no home for %s/%s %s' % (
-                    part, replica, {t: (replicas_at_tier[t],
-                                        replica_plan[t]['max'])
-                                    for t in self.tier2children[tier]}))
+                break
             tier = max(candidates, key=self.parts_available.__getitem__)
-        return self.tier2devs[tier][-1]
+        return RingValidationError('no home for %s/%s %s' % (
+            part, replica, {t: (replicas_at_tier[t], replica_plan[t]['max'])
+                            for t in self.tier2children.get(tier, ())}))
 
 
 def reassign_parts(builder, reassign, replica_plan):
     """Place each gathered ``(part, [replica, ...])`` on the roomiest tiers."""
     tree = _TierTree(builder)
+    max_of = tree.plan_maxima(replica_plan)
     try:
         for part, replace_replicas in reassign:
             builder._last_part_moves[part] = 0
             replicas_at_tier = _replicas_at_tier_of(builder, part)
             for replica in replace_replicas:
-                dev = tree.choose_device(part, replica, replicas_at_tier,
-                                         replica_plan)
+                dev = tree.choose_device(replicas_at_tier, max_of)
+                if dev is None:
+                    raise tree.no_home_error(part, replica, replicas_at_tier,
+                                             replica_plan)
                 dev['parts_wanted'] -= 1
                 dev['parts'] += 1
                 for tier in dev['tiers']:
