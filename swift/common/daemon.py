@@ -111,6 +111,11 @@ def run_daemon(klass, conf_path, section_name='', once=False, *, verbose=False,
         def _terminate(signum, frame):
             daemon.stop()
             logger.info('%s exiting on signal %s', section_name, signum)
+            if os.getsid(0) == os.getpid():
+                # started by swift-init in a session of our own: end what we forked
+                # too (rsync, audit children), as Swift's daemons do
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                os.killpg(0, signal.SIGTERM)
             sys.exit(0)
         signal.signal(signal.SIGTERM, _terminate)
         signal.signal(signal.SIGINT, _terminate)

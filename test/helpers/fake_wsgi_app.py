@@ -1,11 +1,13 @@
 """A tiny PasteDeploy app and filter for testing process management without real servers.
 
 Config use: ``[app:main] use = call:test.helpers.fake_wsgi_app:app_factory``.
-Answers ``GET /healthcheck`` with ``200 OK``; any other path with ``200`` and a body
+Answers ``GET /healthcheck`` with ``200 OK``, ``GET /slow?<seconds>`` after that many
+seconds; any other path with ``200`` and a body
 ``<name> <pid>`` (``name`` from the app's conf, default 'fake').
 """
 
 import os
+import time
 
 
 def app_factory(global_conf, **local_conf):
@@ -24,6 +26,10 @@ def make_app(conf):
     def app(environ, start_response):
         if environ.get('PATH_INFO') == '/healthcheck':
             body = b'OK'
+        elif environ.get('PATH_INFO') == '/slow':
+            # green under the server's monkey patching: other requests keep flowing
+            time.sleep(float(environ.get('QUERY_STRING') or 1))
+            body = b'slow done'
         else:
             body = ('%s %s' % (name, os.getpid())).encode('ascii')
         start_response('200 OK', [('Content-Type', 'text/plain'),

@@ -4,11 +4,13 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
 from swift.common import daemon
 from swift.common.config import ConfigError
+from swift.common.manager import pid_alive
 from test.helpers.fake_clock import FakeClock
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -187,3 +189,37 @@ class TestDaemonMainProcess:
         assert result.returncode == 1
         assert result.stderr.startswith('Error: Unable to read config from')
         assert 'Traceback' not in result.stderr
+
+
+FOREVER = '''
+import os, subprocess, sys
+from swift.common.daemon import Daemon, daemon_main
+class Forever(Daemon):
+    def run_once(self, **kw):
+        if not hasattr(self, 'child'):
+            self.child = subprocess.Popen(['sleep', '300'])
+            print(self.child.pid, flush=True)
+sys.exit(daemon_main(Forever, 'forever', sys.argv[1:]))
+'''
+
+
+def test_sigterm_ends_daemon_and_its_children(tmp_path):
+    import signal
+    path = write_conf(tmp_path, '[forever]\ninterval = 1\nlog_file = %s\n'
+                      % (tmp_path / 'f.log'))
+    proc = subprocess.Popen([sys.executable, '-c', FOREVER, path], cwd=REPO,
+                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        child = int(proc.stdout.readline())
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        deadline = time.monotonic() + 20
+        while pid_alive(child):
+            assert time.monotonic() < deadline, 'child left running'
+            time.sleep(0.02)
+    finally:
+        proc.stdout.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert 'forever exiting on signal 15' in (tmp_path / 'f.log').read_text()

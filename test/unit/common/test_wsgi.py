@@ -313,6 +313,41 @@ class TestWsgiMainProcess:
         finally:
             assert stop(proc, signal.SIGHUP) == 0   # graceful: stops accepting, exits
 
+    def test_sighup_finishes_in_flight_request_then_exits(self, tmp_path):
+        import threading
+        port = free_port()
+        proc = run_server(write_conf(tmp_path, port, workers=1))
+        results = []
+        try:
+            wait_for_healthcheck(port, proc)
+            slow = threading.Thread(target=lambda: results.append(http_get(port, '/slow?1')))
+            slow.start()
+            wait_for_text(tmp_path / 'server.log', 'started worker')
+            deadline = time.monotonic() + 10
+            while not self._has_client(port) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            proc.send_signal(signal.SIGHUP)
+            slow.join(20)
+        finally:
+            assert stop(proc, signal.SIGHUP) == 0
+        assert results == [b'slow done']
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:   # the worker exits once the request is done
+            try:
+                http_get(port, '/healthcheck')
+            except ConnectionRefusedError:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError('still accepting after SIGHUP')
+
+    @staticmethod
+    def _has_client(port):
+        with open('/proc/net/tcp') as fp:
+            # an ESTABLISHED (01) connection to our port: the slow request is in flight
+            return any(line.split()[1].endswith(':%04X' % port) and line.split()[3] == '01'
+                       for line in fp.readlines()[1:])
+
     def test_bad_config_is_one_line_and_exit_1(self, tmp_path):
         path = write_conf(tmp_path, free_port(), extra_app='fail_to_load = nope')
         proc = run_server(path)
