@@ -8,6 +8,7 @@
 
 import array
 import hashlib
+import logging
 import os
 import struct
 from itertools import chain, count
@@ -244,8 +245,16 @@ class Ring:
             return False
 
     def _maybe_reload(self):
-        if self._clock.time() > self._rtime:
+        if self._clock.time() <= self._rtime:
+            return
+        try:
             self._reload()
+        except (RingLoadError, RingFormatError) as err:
+            # A ring swapped in badly must not take a running server down:
+            # keep serving the tables we have and try again next period.
+            logging.getLogger('swift.ring').warning(
+                'Keeping the loaded ring; reload of %s failed: %s',
+                self.serialized_path, err)
 
     # -- properties ----------------------------------------------------------
 

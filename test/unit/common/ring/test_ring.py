@@ -125,3 +125,15 @@ def test_reload_when_mtime_changes_after_reload_time(tmp_path):
     assert ring.get_part_nodes(0)[0]['device'] == 'sda'   # not yet due
     clock.advance(10)
     assert ring.get_part_nodes(0)[0]['device'] == 'new-sda'
+
+
+def test_bad_ring_file_on_reload_keeps_old_tables(tmp_path):
+    swift_dir = _swift_dir(tmp_path)
+    clock = FakeClock(start=1000.0)
+    ring = Ring(swift_dir, reload_time=15, clock=clock)
+    path = tmp_path / 'object.ring.gz'
+    path.write_bytes(b'truncated')
+    os.utime(path, (3000, 3000))
+    clock.advance(20)
+    assert [n['id'] for n in ring.get_part_nodes(0)] == [0, 6, 2]
+    assert ring.partition_count == 256
