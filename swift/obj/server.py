@@ -440,7 +440,8 @@ class ObjectController:
             return HTTPBadRequest(request=request, content_type='text/plain',
                                   body=err.body.encode('utf-8'))
         disk_file = self._diskfile(request, device, partition, account, container, obj,
-                                   policy_index)
+                                   policy_index, open_expired=config_true_value(
+                                       request.headers.get('X-Backend-Replication')))
         try:
             orig_metadata = disk_file.read_metadata(current_time=float(req_timestamp))
         except errors.DiskFileXattrNotSupported as err:

@@ -351,3 +351,26 @@ def test_unexpected_error_is_500_without_traceback(tmp_path):
 
 def test_fake_response_shape():
     assert FakeResponse(201).getheader('Location') is None
+
+
+def test_slow_container_update_does_not_hold_the_response(tmp_path):
+    """After container_update_timeout the PUT answers; the update finishes later (here:
+    fails) and is saved as an async pending then."""
+    from swift.common import concurrency
+
+    gate = concurrency.Event()
+
+    class SlowHTTP(FakeHTTP):
+        def __call__(self, *args, **kwargs):
+            gate.wait()
+            raise ConnectionRefusedError(111, 'too late')
+
+    app = make_app(tmp_path, http=SlowHTTP(), container_update_timeout_s=0)
+    response = put(app, b'abc', T1, **{
+        k.replace('-', '_'): v for k, v in CONTAINER_HEADERS.items()})
+    assert response.status_int == 201
+    assert _asyncs(app) == []
+    gate.send(True)
+    concurrency.sleep(0)  # let the update greenthread finish
+    concurrency.sleep(0)
+    assert len(_asyncs(app)) == 1
