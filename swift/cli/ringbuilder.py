@@ -24,6 +24,7 @@ from swift.common.ring.errors import (
     RingBuilderError, RingError, RingValidationError, UnpicklingError)
 from swift.common.ring import report
 
+PROGRAM_NAMES = ('swift-ring-builder', 'swift-ring-builder-safe')
 #: seconds the -safe variant waits for the builder directory lock.
 SAFE_LOCK_TIMEOUT_S = 15
 
@@ -515,15 +516,16 @@ def _ask(question):
 def main(argv=None, clock=None):
     """Run swift-ring-builder.
 
-    :param argv: arguments after the program name (default ``sys.argv[1:]``);
-        a full ``sys.argv`` style list is also accepted when its first item
-        ends with ``swift-ring-builder`` or ``swift-ring-builder-safe``.
+    :param argv: arguments after the program name (default ``sys.argv[1:]``,
+        with the program's own name deciding the ``-safe`` variant); a list
+        whose first item is exactly ``swift-ring-builder`` or
+        ``swift-ring-builder-safe`` is taken as a full ``sys.argv``.
     :returns: exit code 0 (ok), 1 (warning) or 2 (error).
     """
     if argv is None:
-        argv = sys.argv[1:]
+        argv = [os.path.basename(sys.argv[0])] + sys.argv[1:]
     argv = list(argv)
-    if not argv or not os.path.basename(argv[0]).startswith('swift-ring-builder'):
+    if not argv or os.path.basename(argv[0]) not in PROGRAM_NAMES:
         argv = ['swift-ring-builder'] + argv
     try:
         return RingBuilderCli(argv, clock=clock).run()

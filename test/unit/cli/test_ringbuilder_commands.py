@@ -253,3 +253,18 @@ def test_help_lists_commands(capsys):
     assert 'Quick list: ' in out
     assert 'swift-ring-builder <builder_file> rebalance [options]' in out
     assert out.rstrip().endswith('2 = error')
+
+
+def test_builder_named_like_the_program(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, _out = run(capsys, 'swift-ring-builder.builder', 'create', '4', '3',
+                     '1')
+    assert code == 0
+    assert (tmp_path / 'swift-ring-builder.builder').exists()
+
+
+def test_console_script_uses_sys_argv(ring_dir, capsys, monkeypatch):
+    monkeypatch.setattr('sys.argv', ['/usr/bin/swift-ring-builder',
+                                     'object.builder', 'search', 'd3'])
+    assert main() == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[0] == '3'
