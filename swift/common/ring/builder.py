@@ -150,7 +150,9 @@ class RingBuilder:
         data = builder_file.load_builder_dict(path)
         try:
             return cls.from_dict(data, clock=clock)
-        except UnpicklingError as err:
+        except (UnpicklingError, TypeError, ValueError, KeyError,
+                AttributeError, OverflowError) as err:
+            # a pickle of plain types that is not shaped like a builder
             raise UnpicklingError('Ring Builder file is invalid: %s (%s)'
                                   % (path, err), path)
 

@@ -4,6 +4,7 @@
 # (swift.common.safe_pickle) so a tampered builder cannot run code.
 """Read and write ring builder files."""
 
+import array
 import errno
 import os
 import pickle
@@ -63,12 +64,25 @@ def apply_dict(builder, data):
     builder._replica2part2dev = data['_replica2part2dev']
     builder._last_part_moves_epoch = data['_last_part_moves_epoch'] or 0
     builder._last_part_moves = data['_last_part_moves']
+    if builder._last_part_moves is None:
+        # write_builder (and very old builders) leave no move history
+        builder._last_part_moves = array.array('B', bytes(data['parts']))
+    elif not isinstance(builder._last_part_moves, array.array):
+        builder._last_part_moves = array.array('B', builder._last_part_moves)
+    rows = builder._replica2part2dev
+    if rows is not None:
+        builder._replica2part2dev = [
+            row if isinstance(row, array.array) else array.array('H', row)
+            for row in rows]
     builder._last_part_gather_start = data['_last_part_gather_start']
     builder._dispersion_graph = data.get('_dispersion_graph', {})
     builder.dispersion = data.get('dispersion')
     builder._remove_devs = data['_remove_devs']
     builder._id = data.get('id')
-    _check_types(builder)
+    try:
+        _check_types(builder)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise UnpicklingError('builder data has unexpected types: %s' % err)
 
 
 _DEV_KEYS = ('id', 'zone', 'ip', 'port', 'device', 'weight')

@@ -66,10 +66,20 @@ def test_bad_input_one_line_exit_2_builder_unchanged(ring_dir, capsys, args,
     assert not os.listdir(ring_dir / 'backups')
 
 
+def _golden_builder_with(**changes):
+    with open(golden_path('object.builder'), 'rb') as fp:
+        data = pickle.load(fp)
+    data.update(changes)
+    return pickle.dumps(data, protocol=2)
+
+
 @pytest.mark.parametrize('content', [
     b'garbage', pickle.dumps([1, 2], protocol=2),
     pickle.dumps({'devs': []}, protocol=2),
     pickle.dumps({'part_power': 'x'}, protocol=0),
+    _golden_builder_with(parts='many'),
+    _golden_builder_with(devs=[{'id': 0}]),
+    _golden_builder_with(_replica2part2dev=[5]),
 ])
 def test_corrupt_builder_file(ring_dir, capsys, content):
     (ring_dir / 'bad.builder').write_bytes(content)
