@@ -81,11 +81,23 @@ class Saio:
         self.start_rsync()
         if self.manager(['main']).start() != 0:
             raise SaioError('some servers did not start; logs are in %s' % layout.log_dir)
+        daemons = self.manager(['rest'])
         if self.start_daemons:
-            self.manager(['rest']).start(wait=False)
+            daemons.start(wait=False)
         self.wait_for_health()
+        self.report_dead_daemons(daemons)
         self.print_info()
         return 0
+
+    def report_dead_daemons(self, daemons):
+        """Warn about daemons that exited since `up` started them (naming their logs)."""
+        for server in daemons.servers:
+            for proc in server.procs:
+                if proc.poll() is not None:
+                    self.say('WARNING: %s (%s) exited with status %s; see %s',
+                             server.server, proc.conf_file, proc.returncode,
+                             swift_init._log_file(proc.conf_file, server.server) or
+                             self.layout.log_dir)
 
     def write_configs(self):
         """Write the configs that do not exist yet (never a new hash prefix/suffix)."""

@@ -331,7 +331,8 @@ class Server:
         if verbose:
             args.append('verbose')
         if daemon and not once:
-            pid = spawn_detached(args, _log_file(conf_file) or os.devnull, self.env)
+            pid = spawn_detached(args, _log_file(conf_file, self.server) or os.devnull,
+                                 self.env)
         else:
             pid = spawn_detached(args, None, self.env, new_session=daemon)
         # a one-pass run is waited for in the foreground and must not take over the pid
@@ -389,7 +390,7 @@ class Server:
             while True:
                 if proc.poll() is not None:
                     self.say('%s (%s) exited with status %s; see %s', self.server, conf,
-                             proc.returncode, _log_file(conf) or 'its log')
+                             proc.returncode, _log_file(conf, self.server) or 'its log')
                     _unlink(proc.pid_file)
                     status = 1
                     break
@@ -526,7 +527,8 @@ def _unlink(path):
             raise
 
 
-def _conf_default(conf_file, option):
+def _conf_default(conf_file, option, section=None):
+    """``option`` of ``[section]`` (falling back to ``[DEFAULT]``), or None."""
     import configparser
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
@@ -536,11 +538,14 @@ def _conf_default(conf_file, option):
             parser.read(conf_file)
     except configparser.Error:
         return None
+    if section and parser.has_section(section):
+        return parser.get(section, option, fallback=None)
     return parser.defaults().get(option)
 
 
-def _log_file(conf_file):
-    return _conf_default(conf_file, 'log_file')
+def _log_file(conf_file, section=None):
+    """Where a process of ``section`` logs (its ``log_file``), or None."""
+    return _conf_default(conf_file, 'log_file', section)
 
 
 def _bind_address(conf_file):

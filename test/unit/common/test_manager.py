@@ -32,6 +32,7 @@ class Fake(Daemon):
         print('one pass of', %(section)r, self.conf['devices'], flush=True)
     def run_forever(self, **kw):
         import time
+        print('forever pass of', %(section)r, flush=True)
         while True:
             time.sleep(1)
 sys.exit(daemon_main(Fake, %(section)r))
@@ -78,7 +79,8 @@ def server_conf(tmp_path, port, node):
         name = object-%d
 
         [object-updater]
-        ''') % (port, node, tmp_path / 'etc', tmp_path, node, node)
+        log_file = %s/log/object-updater-%d.log
+        ''') % (port, node, tmp_path / 'etc', tmp_path, node, node, tmp_path, node)
 
 
 class Cluster:
@@ -310,6 +312,9 @@ class TestLifecycle:
         assert cluster.pid_file('object-updater', 2).exists()
         status, out = cluster.run('object-updater', 'stop')
         assert status == 0 and out.count('appears to have stopped') == 2
+        # a daemon's output goes to its own section's log_file
+        log = (cluster.tmp / 'log' / 'object-updater-2.log').read_text()
+        assert 'forever pass of object-updater' in log
 
 
 class TestStubborn:
