@@ -37,6 +37,11 @@ class ProxyConfig:
     expiring_objects_account_name: str = 'expiring_objects'
     expiring_objects_container_divisor: int = 86400
     log_handoffs: bool = True
+    sorting_method: str = 'shuffle'
+    timing_expiry: float = 300.0
+    read_affinity: str = ''
+    write_affinity: str = ''
+    write_affinity_node_count: str = '2 * replicas'
 
     @classmethod
     def from_conf(cls, conf):
@@ -48,7 +53,8 @@ class ProxyConfig:
         kwargs = {}
         floats = ('conn_timeout', 'node_timeout', 'recoverable_node_timeout',
                   'client_timeout', 'post_quorum_timeout', 'recheck_account_existence',
-                  'recheck_container_existence', 'error_suppression_interval')
+                  'recheck_container_existence', 'error_suppression_interval',
+                  'timing_expiry')
         ints = ('client_chunk_size', 'object_chunk_size', 'error_suppression_limit',
                 'expiring_objects_container_divisor')
         bools = ('allow_account_management', 'account_autocreate', 'strict_cors_mode',
@@ -66,6 +72,18 @@ class ProxyConfig:
                      'expiring_objects_account_name'):
             if name in conf:
                 kwargs[name] = conf[name]
+        for name in ('read_affinity', 'write_affinity'):
+            if name in conf:
+                kwargs[name] = conf[name]
+        if 'sorting_method' in conf:
+            method = conf['sorting_method'].strip().lower()
+            if method not in ('shuffle', 'timing', 'affinity'):
+                raise ConfigError('Invalid sorting_method value: %r' % method,
+                                  option='sorting_method')
+            kwargs['sorting_method'] = method
+        if 'write_affinity_node_count' in conf:
+            kwargs['write_affinity_node_count'] = conf['write_affinity_node_count']
+            parse_request_node_count(conf['write_affinity_node_count'], 3)
         if 'request_node_count' in conf:
             kwargs['request_node_count'] = conf['request_node_count']
             parse_request_node_count(conf['request_node_count'], 3)
@@ -77,6 +95,10 @@ class ProxyConfig:
     def node_count(self, replicas):
         """Nodes a request may try for a ring of ``replicas`` copies."""
         return parse_request_node_count(self.request_node_count, replicas)
+
+    def local_node_count(self, replicas):
+        """Local nodes a write tries first (write_affinity_node_count)."""
+        return parse_request_node_count(self.write_affinity_node_count, replicas)
 
 
 def parse_request_node_count(value, replicas):

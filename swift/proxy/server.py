@@ -10,6 +10,8 @@
 #   5. turns any unexpected exception into a 500 (logged with the txn id).
 """Proxy Application, ``app_factory`` and ``main``."""
 
+import random
+
 from swift import __version__ as swift_version
 from swift.common import bufferedhttp
 from swift.common.clock import REAL_CLOCK
@@ -28,6 +30,8 @@ from swift.proxy.controllers.base import ErrorLimiter
 from swift.proxy.controllers.container import ContainerController
 from swift.proxy.controllers.info import InfoController, InfoRegistry
 from swift.proxy.controllers.obj import ObjectController
+from swift.proxy.node_sorting import (NodeTimings, parse_read_affinity,
+                                      parse_write_affinity)
 from swift.proxy.trans_id import generate_trans_id, trans_id_suffix
 
 # Headers only an account owner may see or set (Swift's swift_owner_headers).
@@ -58,12 +62,14 @@ class Application:
     :param http_connect: backend connector with bufferedhttp.http_connect's signature.
     :param clock: time source (``time()``).
     :param hash_config: :class:`HashPathConfig` (default from swift.conf).
+    :param memcache: cache used when the pipeline put none in the environ.
+    :param rng: random.Random for shuffling read order (tests seed one).
     :raises ConfigError: for a bad option.
     """
 
     def __init__(self, conf, *, logger=None, account_ring=None, container_ring=None,
                  object_rings=None, policies=None, constraints=None, http_connect=None,
-                 clock=None, hash_config=None, memcache=None):
+                 clock=None, hash_config=None, memcache=None, rng=None):
         conf = conf or {}
         self.config = ProxyConfig.from_conf(conf)
         swift_dir = self.config.swift_dir
@@ -81,6 +87,10 @@ class Application:
         self.error_limiter = ErrorLimiter(self.config.error_suppression_interval,
                                           self.config.error_suppression_limit,
                                           self.clock)
+        self.rng = rng or random.Random()
+        self.node_timings = NodeTimings(self.config.timing_expiry, self.clock)
+        self.read_affinity = parse_read_affinity(self.config.read_affinity)
+        self.write_affinity = parse_write_affinity(self.config.write_affinity)
         self.swift_owner_headers = SWIFT_OWNER_HEADERS
         self.info_registry = InfoRegistry()
         self.info_registry.register('swift', **self._swift_info())

@@ -16,6 +16,7 @@ from swift.common.header_key_dict import HeaderKeyDict
 from swift.common.http_status import (is_informational, is_server_error, is_success,
                                       HTTP_INSUFFICIENT_STORAGE, HTTP_NOT_FOUND)
 from swift.common.swob import Request, Response, wsgi_quote, status_map
+from swift.proxy.node_sorting import local_first, sort_nodes
 
 # Headers that describe one hop or carry client credentials; never forwarded.
 HOP_HEADERS = frozenset(('host', 'content-length', 'transfer-encoding', 'expect',
@@ -91,20 +92,37 @@ class ErrorLimiter:
 class NodeIter:
     """Primaries, then handoffs, at most ``node_count`` nodes in total, skipping
     error-limited ones. Shared by the greenthreads of one request (each ``next`` gives
-    a distinct node)."""
+    a distinct node).
 
-    def __init__(self, app, ring, partition, primaries=None, node_count=None):
+    :param for_read: order primaries by the app's sorting_method.
+    :param for_write: with write_affinity, local nodes first.
+    """
+
+    def __init__(self, app, ring, partition, primaries=None, node_count=None,
+                 for_read=False, for_write=False):
         self.app = app
         self.ring = ring
         self.partition = partition
         self.primaries = list(primaries if primaries is not None
                               else ring.get_part_nodes(partition))
         self.node_count = node_count or app.config.node_count(len(self.primaries))
+        self.for_read = for_read
+        self.for_write = for_write
         self._iter = self._nodes()
         self.handoffs_used = 0
 
     def _candidates(self):
-        yield from self.primaries
+        app = self.app
+        if self.for_write and app.write_affinity is not None:
+            yield from local_first(
+                self.primaries, lambda: self.ring.get_more_nodes(self.partition),
+                app.write_affinity, app.config.local_node_count(len(self.primaries)))
+            return
+        primaries = self.primaries
+        if self.for_read:
+            primaries = sort_nodes(primaries, app.config.sorting_method, app.rng,
+                                   app.node_timings, app.read_affinity)
+        yield from primaries
         yield from self.ring.get_more_nodes(self.partition)
 
     def _nodes(self):
@@ -352,7 +370,9 @@ class Controller:
         good = good or (lambda status: 200 <= status < 400)
         errors = []
         best = None
-        for node in nodes if nodes is not None else NodeIter(self.app, ring, partition):
+        if nodes is None:
+            nodes = NodeIter(self.app, ring, partition, for_read=True)
+        for node in nodes:
             opened = self._open_read(node, partition, req.method, path, headers,
                                      query_string)
             if opened is None:
@@ -382,6 +402,7 @@ class Controller:
 
     def _open_read(self, node, partition, method, path, headers, query_string):
         app = self.app
+        started = app.clock.monotonic()
         try:
             with ConnectionTimeout(app.config.conn_timeout):
                 conn = app.http_connect(node['ip'], node['port'], node['device'],
@@ -390,8 +411,10 @@ class Controller:
             with concurrency.Timeout(app.config.node_timeout):
                 resp = conn.getresponse()
         except (Exception, concurrency.Timeout) as err:
+            app.node_timings.record(node, app.config.node_timeout)
             self.node_error(node, '%s %s: %s' % (method, path, err or type(err).__name__))
             return None
+        app.node_timings.record(node, app.clock.monotonic() - started)
         if resp.status == HTTP_INSUFFICIENT_STORAGE:
             app.error_limiter.limit_now(node)
             resp.close()

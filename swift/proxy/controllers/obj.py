@@ -148,7 +148,7 @@ class ObjectController(Controller):
             return denial
         ring, partition = self._object_ring(policy)
         headers = self.generate_request_headers(req, additional=req.headers)
-        nodes = NodeIter(self.app, ring, partition)
+        nodes = NodeIter(self.app, ring, partition, for_read=True)
         source, errors = self.get_or_head_from_nodes(
             req, ring, partition, self._path(), headers, good=object_good_status,
             newest=is_true(req.headers.get('X-Newest')), nodes=nodes)
@@ -375,7 +375,7 @@ class ObjectController(Controller):
     def _store(self, req, ring, partition, primaries, headers_list, policy):
         quorum = policy.quorum(len(primaries))
         length = req.message_length()
-        nodes = NodeIter(self.app, ring, partition, primaries=primaries)
+        nodes = NodeIter(self.app, ring, partition, primaries=primaries, for_write=True)
         pile = concurrency.GreenPile(len(headers_list))
         for headers in headers_list:
             pile.spawn(self._connect_any, nodes, partition, headers, length)

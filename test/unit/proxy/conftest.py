@@ -40,6 +40,13 @@ class CapturingLogger:
         return [line for lvl, line in self.lines if lvl == level]
 
 
+class KeepOrder:
+    """An rng whose shuffle keeps ring order (tests choose node order explicitly)."""
+
+    def shuffle(self, items):
+        pass
+
+
 class DictCache:
     """memcache stand-in: get/set/delete with recorded TTLs."""
 
@@ -88,7 +95,8 @@ def make_app(cluster, clock, cache):
                                       1: FakeRing(replicas=2, port_base=7000)},
                         policies=two_policies(), constraints=Constraints(),
                         http_connect=cluster.http_connect, clock=clock,
-                        hash_config=HashPathConfig(b'pre', b'suf'), memcache=cache)
+                        hash_config=HashPathConfig(b'pre', b'suf'), memcache=cache,
+                        rng=KeepOrder())
         settings.update(kwargs)
         logger = kwargs.pop('logger', None) or CapturingLogger()
         return Application(dict({'account_autocreate': 'true'}, **(conf or {})),
