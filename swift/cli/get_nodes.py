@@ -10,6 +10,7 @@ import os
 import sys
 import urllib.parse
 
+from swift.cli.ringbuilder import silence_stdout
 from swift.common.hashing import HashPathConfig, HashPathConfigError, hash_path
 from swift.common.ring import Ring
 from swift.common.ring.errors import RingError
@@ -244,5 +245,8 @@ def main(argv=None):
     try:
         run(options, args)
     except InfoExit:
+        return 1
+    except BrokenPipeError:
+        silence_stdout()
         return 1
     return 0

@@ -8,6 +8,7 @@ import json
 import os
 import sys
 
+import swift
 from swift.cli import ringbuilder_show as show
 from swift.cli import ringbuilder_usage as usage
 from swift.cli.ringbuilder_usage import (
@@ -120,7 +121,7 @@ class RingBuilderCli:
     # -- help / unknown --------------------------------------------------------
 
     def cmd_help(self):
-        print('swift-ring-builder\n')
+        print('swift-ring-builder %s\n' % swift.__canonical_version__)
         print(usage.DEFAULT + '\n')
         names = sorted(name for name in dir(usage)
                        if name.isupper() and
@@ -495,6 +496,16 @@ def _dev_from_opts(opts):
             'weight': opts.weight}
 
 
+def silence_stdout():
+    """After EPIPE (``| head``), point stdout at /dev/null so the interpreter's
+    final flush does not raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def _looks_composite(path):
     # Composite builders are JSON files listing component builders (Swift's
     # CompositeRingBuilder); we only recognise them to give a hint.
@@ -532,6 +543,9 @@ def main(argv=None, clock=None):
     except CliExit as stop:
         return stop.code
     except KeyboardInterrupt:
+        return EXIT_ERROR
+    except BrokenPipeError:
+        silence_stdout()
         return EXIT_ERROR
     except Exception as err:  # the CLI funnel: one line and exit 2, as Swift
         print('Error: %s' % (err,))
