@@ -186,8 +186,10 @@ class DiskFileManager:
     def get_hashes(self, device, partition, suffixes=(), policy_index=0):
         """Suffix hashes of a partition (REPLICATE without suffixes).
 
-        :returns: dict {suffix: md5hex} (plus ``valid``/``updated`` removed? no: as
-            Swift returns them, without ``valid``/``updated``).
+        :param suffixes: suffixes to rehash even if hashes.pkl has them.
+        :returns: dict {suffix: md5hex} without the ``valid``/``updated`` keys of
+            hashes.pkl (as Swift returns it); {} for a partition that does not exist.
+        :raises DiskFileDeviceUnavailable: device not mounted/missing.
         """
         part_path = self.partition_path(device, partition, policy_index)
         if not os.path.isdir(part_path):
