@@ -92,6 +92,9 @@ class Application:
         self.read_affinity = parse_read_affinity(self.config.read_affinity)
         self.write_affinity = parse_write_affinity(self.config.write_affinity)
         self.swift_owner_headers = SWIFT_OWNER_HEADERS
+        # Set by an auth middleware supporting account ACLs (tempauth): validates an
+        # X-Account-Access-Control value -> dict, raising ValueError.
+        self.account_acl_translator = None
         self.info_registry = InfoRegistry()
         self.info_registry.register('swift', **self._swift_info())
 

@@ -17,6 +17,7 @@
 
 import base64
 import hmac
+import json
 import uuid
 from urllib.parse import urlparse
 
@@ -96,6 +97,56 @@ def referrer_allowed(referrer, referrer_acl):
     return allow
 
 
+# ---------------------------------------------------------------- account ACLs (v2)
+
+ACL_HEADER = 'X-Account-Access-Control'
+ACL_SYSMETA_HEADER = 'X-Account-Sysmeta-Core-Access-Control'
+ACL_SYSMETA_KEY = 'core-access-control'
+ACL_LEVELS = ('admin', 'read-write', 'read-only')
+
+
+def parse_account_acl(value):
+    """Validate an X-Account-Access-Control JSON value.
+
+    :returns: dict with only the known levels, each a list of str.
+    :raises ValueError: with Swift's message for anything else.
+    """
+    try:
+        data = json.loads(value)
+    except ValueError:
+        raise ValueError('Invalid JSON in %s' % ACL_HEADER)
+    if not isinstance(data, dict):
+        raise ValueError('%s must be a JSON object' % ACL_HEADER)
+    for key, names in data.items():
+        if key not in ACL_LEVELS:
+            raise ValueError('Key %r not recognized in %s' % (key, ACL_HEADER))
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ValueError('Value for key %r must be a list of strings' % key)
+    return data
+
+
+def acls_from_sysmeta(value):
+    """The stored ACL (sysmeta JSON) as a dict with every level, or None."""
+    if not value:
+        return None
+    try:
+        data = parse_account_acl(value)
+    except ValueError:
+        return None
+    return {level: list(data.get(level, [])) for level in ACL_LEVELS}
+
+
+def parse_reseller_prefixes(value):
+    """``'AUTH, SERVICE'`` -> ``['AUTH_', 'SERVICE_']`` (``''`` stays ``''``)."""
+    prefixes = []
+    for item in (value or '').split(','):
+        item = item.strip().strip("'\"")
+        if item and not item.endswith('_'):
+            item += '_'
+        prefixes.append(item)
+    return prefixes or ['']
+
+
 # ---------------------------------------------------------------- users
 
 def parse_users(conf, reseller_prefix):
@@ -132,10 +183,11 @@ class TempAuth:
         self.conf = conf
         self.logger = logger or get_logger(conf, log_route='tempauth')
         self.clock = clock or time
-        prefix = conf.get('reseller_prefix', 'AUTH').strip()
-        if prefix and not prefix.endswith('_'):
-            prefix += '_'
-        self.reseller_prefix = prefix
+        self.reseller_prefixes = parse_reseller_prefixes(conf.get('reseller_prefix', 'AUTH'))
+        self.reseller_prefix = self.reseller_prefixes[0]
+        self.require_group_by_prefix = {
+            prefix: conf.get(prefix + 'require_group', '').strip()
+            for prefix in self.reseller_prefixes}
         self.auth_prefix = conf.get('auth_prefix', '/auth/')
         if not self.auth_prefix.startswith('/'):
             self.auth_prefix = '/' + self.auth_prefix
@@ -147,6 +199,8 @@ class TempAuth:
         self.allow_overrides = config_true_value(conf.get('allow_overrides', 't'))
         self.users = parse_users(conf, self.reseller_prefix)
         register_swift_info(app, 'tempauth', account_acls=True)
+        # the proxy stores/returns account ACLs through account sysmeta
+        register_acl_translation(app)
 
     # -- WSGI
     def __call__(self, env, start_response):
@@ -155,8 +209,13 @@ class TempAuth:
         if env.get('PATH_INFO', '').startswith(self.auth_prefix):
             return self.handle_auth(env, start_response)
         token = env.get('HTTP_X_AUTH_TOKEN', env.get('HTTP_X_STORAGE_TOKEN'))
+        service_token = env.get('HTTP_X_SERVICE_TOKEN')
         if token and token.startswith(self.reseller_prefix):
             groups = self.get_groups(env, token)
+            if groups and service_token:
+                service_groups = self.get_groups(env, service_token)
+                if service_groups:
+                    groups = '%s,%s' % (groups, service_groups)
             if groups:
                 env['REMOTE_USER'] = groups
                 env['swift.authorize'] = self.authorize
@@ -178,7 +237,12 @@ class TempAuth:
             _version, account, _rest = split_path(path, 1, 3, True)
         except ValueError:
             return False
-        return bool(account) and account.startswith(self.reseller_prefix)
+        return bool(account) and self._account_prefix(account) is not None
+
+    def _account_prefix(self, account):
+        """The reseller prefix ``account`` belongs to (longest match), or None."""
+        matches = [p for p in self.reseller_prefixes if account.startswith(p)]
+        return max(matches, key=len) if matches else None
 
     def _account_of(self, req):
         try:
@@ -222,14 +286,23 @@ class TempAuth:
             _version, account, container, obj = req.split_path(1, 4, True)
         except ValueError:
             return HTTPNotFound(request=req)
-        if not account or not account.startswith(self.reseller_prefix):
+        prefix = self._account_prefix(account or '')
+        if prefix is None:
             return self.denied_response(req)
         user_groups = (req.remote_user or '').split(',')
-        if RESELLER_ADMIN_GROUP in user_groups and account != self.reseller_prefix \
-                and not account[len(self.reseller_prefix):].startswith('.'):
+        required = self.require_group_by_prefix.get(prefix)
+        if required and required not in user_groups:
+            # e.g. SERVICE_ accounts need a service token's group as well
+            return self.denied_response(req)
+        if RESELLER_ADMIN_GROUP in user_groups and account != prefix \
+                and not account[len(prefix):].startswith('.'):
             req.environ['swift_owner'] = True
             return None
-        if account in user_groups and (req.method not in ('DELETE', 'PUT') or container):
+        # The owner of <prefix>x owns the same account under every prefix (with the
+        # prefix's required group checked above, e.g. a service token).
+        owner_ids = {p + account[len(prefix):] for p in self.reseller_prefixes}
+        if owner_ids & set(user_groups) and (
+                req.method not in ('DELETE', 'PUT') or container):
             req.environ['swift_owner'] = True
             return None
         if req.method == 'OPTIONS':
@@ -244,7 +317,29 @@ class TempAuth:
         for group in user_groups:
             if group and group in groups:
                 return None
+        return self._account_acl_decision(req, user_groups, container)
+
+    def _account_acl_decision(self, req, user_groups, container):
+        """X-Account-Access-Control: admin (owner), read-write (containers and
+        objects, GET/HEAD of the account), read-only (GET/HEAD)."""
+        acls = self.account_acls(req)
+        groups = set(g for g in user_groups if g)
+        if acls and groups:
+            if groups & set(acls['admin']):
+                req.environ['swift_owner'] = True
+                return None
+            if groups & set(acls['read-write']) and (
+                    container or req.method in ('GET', 'HEAD')):
+                return None
+            if groups & set(acls['read-only']) and req.method in ('GET', 'HEAD'):
+                return None
         return self.denied_response(req)
+
+    def account_acls(self, req):
+        """The account's ACL dict (keys admin, read-write, read-only), or None."""
+        from swift.proxy.info_cache import get_account_info
+        info = get_account_info(req.environ, self.app, swift_source='TA')
+        return acls_from_sysmeta((info.get('sysmeta') or {}).get(ACL_SYSMETA_KEY))
 
     # -- login
     def handle_auth(self, env, start_response):
@@ -327,6 +422,18 @@ class TempAuth:
         if self.storage_url_scheme != 'default':
             host_url = self.storage_url_scheme + '://' + req.host
         return url.replace('$HOST', host_url)
+
+
+def register_acl_translation(app):
+    """Tell the proxy beneath ``app`` to translate X-Account-Access-Control."""
+    seen = 0
+    while app is not None and seen < 100:
+        if hasattr(app, 'account_acl_translator'):
+            app.account_acl_translator = parse_account_acl
+            return True
+        app = getattr(app, 'app', None)
+        seen += 1
+    return False
 
 
 def filter_factory(global_conf, **local_conf):

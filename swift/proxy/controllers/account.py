@@ -13,6 +13,10 @@ from swift.proxy.info_cache import (account_cache_key, cache_ttl, clear_info_cac
                                     headers_to_account_info, set_info_cache)
 
 
+ACL_HEADER = 'X-Account-Access-Control'
+ACL_SYSMETA_HEADER = 'X-Account-Sysmeta-Core-Access-Control'
+
+
 class AccountController(ListingController):
     """Handles ``/v1/<account>``.
 
@@ -20,7 +24,7 @@ class AccountController(ListingController):
     """
 
     server_type = 'Account'
-    pass_through_headers = frozenset(('x-account-access-control',))
+    pass_through_headers = frozenset()
 
     def __init__(self, app, account_name, **_kwargs):
         super().__init__(app)
@@ -61,6 +65,9 @@ class AccountController(ListingController):
         info['account_really_exists'] = really_exists
         ttl = cache_ttl(resp.status_int, self.app.config.recheck_account_existence)
         set_info_cache(req.environ, account_cache_key(self.account_name), info, ttl)
+        acl = resp.headers.get(ACL_SYSMETA_HEADER)
+        if acl and req.environ.get('swift_owner'):
+            resp.headers[ACL_HEADER] = acl
         if not req.environ.get('swift_owner'):
             for header in self.app.swift_owner_headers:
                 resp.headers[header] = None
@@ -117,7 +124,29 @@ class AccountController(ListingController):
         return self.make_requests(req, ring, partition, 'DELETE',
                                   account_path(self.account_name), [headers] * len(nodes))
 
+    def _acl_error(self, req):
+        """Turn X-Account-Access-Control into its sysmeta (owners only, with an
+        ACL-aware auth middleware); 400 for an invalid value."""
+        value = req.headers.pop(ACL_HEADER, None)
+        translator = self.app.account_acl_translator
+        if value is None or translator is None or not req.environ.get('swift_owner'):
+            return None
+        if value.strip() == '':
+            req.headers[ACL_SYSMETA_HEADER] = ''
+            return None
+        try:
+            acl = translator(value)
+        except ValueError as err:
+            return HTTPBadRequest(request=req, content_type='text/plain',
+                                  body=str(err).encode('utf-8'))
+        req.headers[ACL_SYSMETA_HEADER] = json.dumps(
+            acl, ensure_ascii=True, separators=(',', ':'), sort_keys=True)
+        return None
+
     def _metadata_error(self, req):
+        acl_error = self._acl_error(req)
+        if acl_error:
+            return acl_error
         try:
             check_metadata(req.headers, 'account', self.app.constraints)
         except ConstraintError as err:

@@ -289,7 +289,8 @@ class FakeCluster:
             return FakeResponse(204)
         if request.method == 'POST':
             stored['meta'].update({k: v for k, v in request.headers.items()
-                                   if k.lower().startswith('x-account-meta-')})
+                                   if k.lower().startswith(('x-account-meta-',
+                                                            'x-account-sysmeta-'))})
             return FakeResponse(204)
         headers = {'X-Account-Container-Count': '0', 'X-Account-Object-Count': '0',
                    'X-Account-Bytes-Used': '0', 'X-Timestamp': stored['ts']}

@@ -155,3 +155,29 @@ def test_container_get_fails_over(app, cluster):
     cluster.down.add(primaries[0]['port'])
     app.memcache.data.clear()
     assert call(app, '/v1/AUTH_test/c', 'HEAD').status_int == 204
+
+
+def test_account_acl_stored_as_sysmeta_and_shown_to_owner(app, cluster):
+    from swift.common.middleware.tempauth import parse_account_acl
+    app.account_acl_translator = parse_account_acl
+    owner = {'swift_owner': True}
+    resp = call(app, '/v1/AUTH_test', 'POST', environ=dict(owner),
+                headers={'X-Account-Access-Control': '{"read-only": ["a:b"]}'})
+    assert resp.status_int == 204
+    posts = requests(cluster, 'POST', 1)
+    assert posts[-1].headers['X-Account-Sysmeta-Core-Access-Control'] == \
+        '{"read-only":["a:b"]}'
+    assert 'X-Account-Access-Control' not in posts[-1].headers
+    bad = call(app, '/v1/AUTH_test', 'POST', environ=dict(owner),
+               headers={'X-Account-Access-Control': '{"boss": []}'})
+    assert bad.status_int == 400
+    # a non-owner cannot set it (dropped silently, as Swift does)
+    cluster.requests.clear()
+    call(app, '/v1/AUTH_test', 'POST',
+         headers={'X-Account-Access-Control': '{"admin": ["x:y"]}'})
+    assert 'X-Account-Sysmeta-Core-Access-Control' not in \
+        requests(cluster, 'POST', 1)[-1].headers
+    owner_head = call(app, '/v1/AUTH_test', 'HEAD', environ={'swift_owner': True})
+    assert owner_head.headers['X-Account-Access-Control'] == '{"read-only":["a:b"]}'
+    other_head = call(app, '/v1/AUTH_test', 'HEAD')
+    assert 'X-Account-Access-Control' not in other_head.headers

@@ -53,10 +53,14 @@ class FakeProxy:
     def __init__(self, acl=None):
         self.acl = acl
         self.calls = []
+        self.account_headers = {}
 
     def __call__(self, env, start_response):
         req = Request(env)
         self.calls.append(req.path)
+        if env.get('swift.source') == 'TA':   # tempauth's account info lookup
+            return Response(status=204, request=req, headers=self.account_headers)(
+                env, start_response)
         authorize = env.get('swift.authorize')
         if authorize:
             req.acl = self.acl
@@ -199,3 +203,48 @@ def test_foreign_token_and_path_are_denied(setup):
     call = setup[0]
     # not our reseller prefix: deny all (no other auth in the pipeline)
     assert call('/v1/OTHER_x/c').status_int == 401
+
+
+def test_account_acls(setup):
+    call, _cache, _clock, proxy, _auth = setup
+    token3 = login(call, 'test:tester3', 'testing3').headers['X-Auth-Token']
+    hdr = {'X-Auth-Token': token3}
+    assert call('/v1/AUTH_test/c/o', hdr, method='PUT').status_int == 403
+    proxy.account_headers = {'X-Account-Sysmeta-Core-Access-Control':
+                             '{"read-only":["test:tester3"]}'}
+    assert call('/v1/AUTH_test', hdr).status_int == 204
+    assert call('/v1/AUTH_test/c/o', hdr).status_int == 204
+    assert call('/v1/AUTH_test/c/o', hdr, method='PUT').status_int == 403
+    proxy.account_headers = {'X-Account-Sysmeta-Core-Access-Control':
+                             '{"read-write":["test:tester3"]}'}
+    assert call('/v1/AUTH_test/c/o', hdr, method='PUT').status_int == 204
+    assert call('/v1/AUTH_test', hdr, method='POST').status_int == 403
+    proxy.account_headers = {'X-Account-Sysmeta-Core-Access-Control':
+                             '{"admin":["test:tester3"]}'}
+    assert call('/v1/AUTH_test', hdr, method='POST').status_int == 204
+
+
+def test_parse_account_acl():
+    assert tempauth.parse_account_acl('{"admin": ["a:b"]}') == {'admin': ['a:b']}
+    for bad in ('nope', '[]', '{"owner": ["x"]}', '{"admin": "x"}'):
+        with pytest.raises(ValueError):
+            tempauth.parse_account_acl(bad)
+
+
+def test_several_reseller_prefixes_and_service_tokens():
+    cache = DictCache()
+    conf = dict(CONF, reseller_prefix='AUTH, SERVICE',
+                SERVICE_require_group='.service', user_glance_glance='gpw .service')
+    auth = tempauth.TempAuth(FakeProxy(), conf, logger=Logger(), clock=FakeClock())
+
+    def call(path, headers=None, method='GET'):
+        return Request.blank(path, headers=headers or {}, method=method,
+                             environ={'swift.cache': cache}).get_response(auth)
+    user = login(call).headers['X-Auth-Token']
+    service = login(call, 'glance:glance', 'gpw').headers['X-Auth-Token']
+    # the user owns AUTH_test and SERVICE_test? only with the service group
+    assert call('/v1/AUTH_test/c', {'X-Auth-Token': user}).status_int == 204
+    assert call('/v1/SERVICE_test/c', {'X-Auth-Token': user}).status_int == 403
+    assert call('/v1/SERVICE_test/c', {'X-Auth-Token': user,
+                                       'X-Service-Token': service}).status_int == 204
+    assert call('/v1/SERVICE_test/c').status_int == 401
