@@ -41,7 +41,7 @@ _ALLOWED = {
     ('_codecs', 'encode'): codecs.encode,
     ('codecs', 'encode'): codecs.encode,
     ('array', 'array'): array.array,
-    ('array', '_array_reconstructor'): array._array_reconstructor,
+    ('array', '_array_reconstructor'): getattr(array, '_array_reconstructor'),
     ('copy_reg', '_reconstructor'): _reconstructor,
     ('copyreg', '_reconstructor'): _reconstructor,
     ('__builtin__', 'dict'): dict,
