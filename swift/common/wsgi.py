@@ -439,7 +439,9 @@ def run_wsgi(conf_path, app_section, *, verbose=False, test_config=False):
     def run_worker():
         from swift.common import concurrency
         concurrency.reinit_after_fork()
-        serve(sock, app, conf, logger)
+        # each worker builds its own app (as Swift does): connections and pools made by
+        # factories must not be shared between processes
+        serve(sock, loadapp(conf_path), conf, logger)
 
     return WorkerSupervisor(workers, run_worker, logger=logger).run()
 

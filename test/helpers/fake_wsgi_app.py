@@ -3,7 +3,7 @@
 Config use: ``[app:main] use = call:test.helpers.fake_wsgi_app:app_factory``.
 Answers ``GET /healthcheck`` with ``200 OK``, ``GET /slow?<seconds>`` after that many
 seconds; any other path with ``200`` and a body
-``<name> <pid>`` (``name`` from the app's conf, default 'fake').
+``<name> <pid> <pid that built the app>`` (``name`` from the app's conf, default 'fake').
 """
 
 import os
@@ -22,6 +22,7 @@ def app_factory(global_conf, **local_conf):
 def make_app(conf):
     """The WSGI callable."""
     name = conf.get('name', 'fake')
+    built_by = os.getpid()
 
     def app(environ, start_response):
         if environ.get('PATH_INFO') == '/healthcheck':
@@ -31,7 +32,7 @@ def make_app(conf):
             time.sleep(float(environ.get('QUERY_STRING') or 1))
             body = b'slow done'
         else:
-            body = ('%s %s' % (name, os.getpid())).encode('ascii')
+            body = ('%s %s %s' % (name, os.getpid(), built_by)).encode('ascii')
         start_response('200 OK', [('Content-Type', 'text/plain'),
                                   ('Content-Length', str(len(body)))])
         return [body]

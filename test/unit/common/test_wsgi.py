@@ -291,8 +291,9 @@ class TestWsgiMainProcess:
         proc = run_server(write_conf(tmp_path, port, workers=2))
         try:
             assert wait_for_healthcheck(port, proc) == b'OK'
-            name, pid = http_get(port, '/v1/a').decode().split()
+            name, pid, built_by = http_get(port, '/v1/a').decode().split()
             assert name == 'obj' and int(pid) != proc.pid   # served by a forked worker
+            assert built_by == pid                          # with an app of its own
             os.kill(int(pid), signal.SIGKILL)              # a worker dies: replaced
             wait_for_text(tmp_path / 'server.log', 'died (status 9), restarting')
             log = tmp_path / 'server.log'
