@@ -15,6 +15,7 @@ import random
 from swift import __version__ as swift_version
 from swift.common import bufferedhttp
 from swift.common.clock import REAL_CLOCK
+from swift.common.config import list_from_csv
 from swift.common.constraints import Constraints, valid_utf8
 from swift.common.hashing import HashPathConfig
 from swift.common.logs import get_logger
@@ -26,6 +27,7 @@ from swift.common.swob import (HTTPBadRequest, HTTPMethodNotAllowed, HTTPNotFoun
 from swift.common.timestamp import Timestamp
 from swift.proxy.config import ProxyConfig
 from swift.proxy.controllers.account import AccountController
+from swift.proxy.cors import add_cors_headers
 from swift.proxy.controllers.base import ErrorLimiter
 from swift.proxy.controllers.container import ContainerController
 from swift.proxy.controllers.info import InfoController, InfoRegistry
@@ -45,8 +47,8 @@ SWIFT_OWNER_HEADERS = (
 # with the container's ACL once they know it.
 DELAY_DENIAL = {
     InfoController: {'GET', 'HEAD', 'OPTIONS'},
-    ContainerController: {'GET', 'HEAD'},
-    ObjectController: {'GET', 'HEAD', 'PUT', 'POST', 'DELETE'},
+    ContainerController: {'GET', 'HEAD', 'OPTIONS'},
+    ObjectController: {'GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS'},
 }
 
 
@@ -92,6 +94,7 @@ class Application:
         self.read_affinity = parse_read_affinity(self.config.read_affinity)
         self.write_affinity = parse_write_affinity(self.config.write_affinity)
         self.swift_owner_headers = SWIFT_OWNER_HEADERS
+        self.cors_allow_origin = list_from_csv(conf.get('cors_allow_origin', ''))
         # Set by an auth middleware supporting account ACLs (tempauth): validates an
         # X-Account-Access-Control value -> dict, raising ValueError.
         self.account_acl_translator = None
@@ -174,7 +177,17 @@ class Application:
         if handler is None:
             return HTTPMethodNotAllowed(request=req, headers={
                 'Allow': ', '.join(controller.allowed_methods)})
-        return self._authorize_and_run(req, controller, handler)
+        resp = self._authorize_and_run(req, controller, handler)
+        return self._cors(req, controller, resp)
+
+    def _cors(self, req, controller, resp):
+        """Access-Control-* headers for cross-origin container/object requests."""
+        if not req.headers.get('Origin') or req.method == 'OPTIONS' or \
+                not isinstance(controller, (ContainerController, ObjectController)):
+            return resp
+        info = controller.cors_container_info(req)
+        return add_cors_headers(req, resp, info.get('cors') or {},
+                                self.cors_allow_origin, self.config.strict_cors_mode)
 
     def _authorize_and_run(self, req, controller, handler):
         authorize = req.environ.get('swift.authorize')

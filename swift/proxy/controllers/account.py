@@ -32,7 +32,7 @@ class AccountController(ListingController):
 
     @property
     def allowed_methods(self):
-        methods = ['GET', 'HEAD', 'POST']
+        methods = ['GET', 'HEAD', 'POST', 'OPTIONS']
         if self.app.config.allow_account_management:
             methods += ['PUT', 'DELETE']
         return methods

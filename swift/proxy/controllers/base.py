@@ -209,6 +209,26 @@ class Controller:
             headers['X-Timestamp'] = self.app.now().internal
         return headers
 
+    # -- CORS ----------------------------------------------------------------
+
+    def cors_container_info(self, req):
+        """Container info used for CORS (None for account requests)."""
+        container = getattr(self, 'container_name', None)
+        if not container:
+            return None
+        from swift.proxy.info_cache import get_container_info_for
+        version = req.path_info.split('/')[1] or 'v1'
+        return get_container_info_for(req.environ, self.app, version, self.account_name,
+                                      container)
+
+    def OPTIONS(self, req):
+        """200 with Allow; CORS preflight when Origin is given (see proxy/cors.py)."""
+        from swift.proxy.cors import preflight_response
+        info = self.cors_container_info(req) if req.headers.get('Origin') else None
+        cors_info = None if info is None else (info.get('cors') or {})
+        return preflight_response(req, self.allowed_methods, cors_info,
+                                  self.app.cors_allow_origin)
+
     # -- accounts ------------------------------------------------------------
 
     def account_info(self, req, account):

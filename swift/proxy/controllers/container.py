@@ -31,7 +31,7 @@ class ContainerController(ListingController):
         self.account_name = account_name
         self.container_name = container_name
 
-    allowed_methods = ('GET', 'HEAD', 'PUT', 'POST', 'DELETE')
+    allowed_methods = ('GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS')
 
     def _path(self):
         return container_path(self.account_name, self.container_name)

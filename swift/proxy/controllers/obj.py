@@ -98,7 +98,7 @@ class ObjectController(Controller):
     """Handles ``/v1/<account>/<container>/<object>`` (names are WSGI strs)."""
 
     server_type = 'Object'
-    allowed_methods = ('GET', 'HEAD', 'PUT', 'POST', 'DELETE')
+    allowed_methods = ('GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS')
 
     def __init__(self, app, account_name, container_name, object_name, **_kwargs):
         super().__init__(app)

@@ -40,7 +40,7 @@ def test_unknown_paths_404_and_methods_405(app):
     assert call(app, '/v1').status_int == 404
     resp = call(app, '/v1/AUTH_test/c/o', 'PATCH')
     assert resp.status_int == 405
-    assert resp.headers['Allow'] == 'GET, HEAD, PUT, POST, DELETE'
+    assert resp.headers['Allow'] == 'GET, HEAD, PUT, POST, DELETE, OPTIONS'
 
 
 def test_v1_0_routes(app):
