@@ -400,6 +400,11 @@ class Controller:
             if not good(opened.status):
                 errors.append(self._read_error_answer(node, opened))
                 continue
+            if response_timestamp(opened) < tombstone_timestamp(errors):
+                # An older copy (e.g. on a handoff) than a deletion a node reported.
+                self.logger.info('Ignoring %s: older than a tombstone', node_name(node))
+                opened.close()
+                continue
             if not newest:
                 return (node, opened), errors
             if best is None or response_timestamp(opened) > response_timestamp(best[1]):
@@ -445,12 +450,14 @@ class Controller:
             return None
         return resp
 
-    def stream_body(self, node, resp):
-        """Iterate a backend body in chunks, each read bounded by node_timeout."""
+    def stream_body(self, node, resp, timeout=None):
+        """Iterate a backend body in chunks, each read bounded by ``timeout``
+        seconds (default node_timeout)."""
         chunk_size = self.app.config.object_chunk_size
+        timeout = timeout or self.app.config.node_timeout
         try:
             while True:
-                with ChunkReadTimeout(self.app.config.node_timeout):
+                with ChunkReadTimeout(timeout):
                     chunk = resp.read(chunk_size)
                 if not chunk:
                     break
@@ -472,6 +479,19 @@ def response_timestamp(resp):
             except ValueError:
                 continue
     return 0.0
+
+
+def tombstone_timestamp(errors):
+    """Newest X-Backend-Timestamp among 404 answers (a deletion), 0.0 if none."""
+    newest = 0.0
+    for backend in errors:
+        value = backend.headers.get('X-Backend-Timestamp')
+        if backend.status == HTTP_NOT_FOUND and value:
+            try:
+                newest = max(newest, float(value.split('_')[0]))
+            except ValueError:
+                continue
+    return newest
 
 
 def copy_response_headers(resp, headers):

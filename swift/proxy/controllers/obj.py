@@ -177,7 +177,9 @@ class ObjectController(Controller):
         sent = 0
         while True:
             try:
-                for chunk in self.stream_body(node, backend):
+                # Another replica can take over, so a slow read may give up sooner.
+                for chunk in self.stream_body(node, backend,
+                                              self.app.config.recoverable_node_timeout):
                     sent += len(chunk)
                     yield chunk
                 return

@@ -249,3 +249,22 @@ def test_get_range_resumes_within_range(ready, cluster):
     resp = call(ready, OBJ, headers={'Range': 'bytes=50000-150000'})
     assert resp.status_int == 206
     assert resp.body == body[50000:150001]
+
+
+def test_newer_tombstone_beats_older_copy_on_handoff(ready, cluster, clock):
+    ring = ready.get_object_ring(0)
+    partition = ring.get_part(b'AUTH_test', b'c', b'o')
+    primaries = ring.get_part_nodes(partition)
+    handoff = next(ring.get_more_nodes(partition))
+    # an old copy lives only on a handoff; the primaries hold a newer deletion
+    cluster.store[(handoff['port'], handoff['device'], '/AUTH_test/c/o')] = {
+        'headers': {'Etag': 'x', 'X-Timestamp': '1699999990.00000',
+                    'Content-Length': '3'}, 'body': b'old', 'ts': '1699999990.00000'}
+    for node in primaries:
+        cluster.store[(node['port'], node['device'], '/AUTH_test/c/o')] = {
+            'deleted': True, 'ts': '1699999995.00000'}
+    assert call(ready, OBJ).status_int == 404
+    # without the tombstones the handoff copy is found
+    for node in primaries:
+        del cluster.store[(node['port'], node['device'], '/AUTH_test/c/o')]
+    assert call(ready, OBJ).body == b'old'
