@@ -695,6 +695,7 @@ class DiskFileReader:
         self._md5 = None
         self._bytes_read = 0
         self._read_to_eof = False
+        self._checked = False
         self.quarantined = None
 
     def __iter__(self):
@@ -711,23 +712,38 @@ class DiskFileReader:
             self._fp.seek(start)
             self._md5 = new_md5() if start == 0 else None
             self._bytes_read = 0
-            position = start
-            while stop is None or position < stop:
-                want = self.chunk_bytes if stop is None else min(self.chunk_bytes,
-                                                                 stop - position)
-                chunk = self._fp.read(want)
-                if not chunk:
-                    self._read_to_eof = True
-                    break
-                position += len(chunk)
-                self._bytes_read += len(chunk)
-                if self._md5 is not None:
-                    self._md5.update(chunk)
-                yield chunk
-            if stop is not None and position >= self.obj_size:
-                self._read_to_eof = True
+            pending = None
+            for chunk in self._read_chunks(start, stop):
+                if pending is not None:
+                    yield pending
+                pending = chunk
+            if pending is not None:
+                # Verify before the last chunk leaves: a corrupt object then ends in a
+                # broken response (the proxy retries another replica), never in a
+                # complete body that does not match its ETag.
+                self._check_integrity()
+                if self.quarantined is not None:
+                    raise self.quarantined
+                yield pending
         finally:
             self.close()
+
+    def _read_chunks(self, start, stop):
+        position = start
+        while stop is None or position < stop:
+            want = self.chunk_bytes if stop is None else min(self.chunk_bytes,
+                                                             stop - position)
+            chunk = self._fp.read(want)
+            if not chunk:
+                self._read_to_eof = True
+                return
+            position += len(chunk)
+            self._bytes_read += len(chunk)
+            if self._md5 is not None:
+                self._md5.update(chunk)
+            yield chunk
+        if position >= self.obj_size:
+            self._read_to_eof = True
 
     def app_iter_ranges(self, ranges, content_type, boundary, size):
         """Yield a ``multipart/byteranges`` body (RFC 7233 appendix A) for ``ranges``.
@@ -754,8 +770,9 @@ class DiskFileReader:
             self.close()
 
     def _check_integrity(self):
-        if self._md5 is None or not self._read_to_eof:
+        if self._md5 is None or not self._read_to_eof or self._checked:
             return
+        self._checked = True
         if self._bytes_read != self.obj_size:
             reason = 'Bytes read: %s, does not match metadata: %s' % (
                 self._bytes_read, self.obj_size)
