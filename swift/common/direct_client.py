@@ -285,3 +285,36 @@ def direct_delete_object(node, part, account, container, obj,
         gen_headers(headers), conn_timeout=conn_timeout,
         response_timeout=response_timeout)
     return resp_headers
+
+
+def retry(func, *args, retries=5, error_log=None, sleep=None, **kwargs):
+    """Call ``func(*args, **kwargs)``, retrying timeouts and 5xx answers (not 507),
+    with a backoff of 1, 2, 4... seconds (Swift's ``direct_client.retry``).
+
+    :param retries: retries after the first attempt.
+    :param error_log: callable(err) told about each failed attempt.
+    :param sleep: callable(seconds) (inject a clock's sleep; default eventlet's).
+    :returns: (attempts made, func's result).
+    :raises DirectClientException: a 4xx/507 answer, or a 5xx after the last retry.
+    :raises DirectClientTimeout: after the last retry.
+    """
+    if sleep is None:
+        from swift.common.concurrency import sleep
+    attempts, backoff = 0, 1
+    while True:
+        attempts += 1
+        try:
+            return attempts, func(*args, **kwargs)
+        except DirectClientException as err:
+            if error_log:
+                error_log(err)
+            if attempts > retries or not 500 <= err.http_status < 600 \
+                    or err.http_status == 507:
+                raise
+        except DirectClientTimeout as err:
+            if error_log:
+                error_log(err)
+            if attempts > retries:
+                raise
+        sleep(backoff)
+        backoff *= 2
