@@ -72,7 +72,8 @@ class Saio:
         :raises SaioError: naming the step, server and log that failed.
         """
         layout = self.layout
-        for path in (layout.swift_dir, layout.run_dir, layout.log_dir):
+        for path in (layout.swift_dir, layout.run_dir, layout.helper_run_dir,
+                     layout.log_dir):
             os.makedirs(path, exist_ok=True)
         self.write_configs()
         self.prepare_devices()
@@ -192,12 +193,19 @@ class Saio:
                 (result.stdout + result.stderr).strip().splitlines()[-1:] or ''))
 
     def pid_path(self, name):
-        return os.path.join(self.layout.run_dir, name + '.pid')
+        """Pid file of a helper process (memcached, rsyncd-N): kept out of swift-init's
+        run dir, which holds only the pid files of Swift's own servers."""
+        return os.path.join(self.layout.helper_run_dir, name + '.pid')
+
+    def helper_pid(self, name, process):
+        """Running pid of helper ``name`` (also from a pid file of an older layout)."""
+        return (_pid_from(self.pid_path(name), process) or
+                _pid_from(os.path.join(self.layout.run_dir, name + '.pid'), process))
 
     def start_memcached(self):
         """memcached -d -P pidfile on 127.0.0.1:<memcached_port> unless running."""
         pid_file = self.pid_path('memcached')
-        if _pid_from(pid_file, 'memcached'):
+        if self.helper_pid('memcached', 'memcached'):
             return
         if _memcached_answers(self.layout.memcached_port):
             # e.g. Debian starts one as a system service on install: use it, never stop it
@@ -223,7 +231,7 @@ class Saio:
         conf = os.path.join(self.layout.swift_dir, 'rsyncd.conf')
         for node in NODES:
             pid_file = self.pid_path('rsyncd-%d' % node)
-            if _pid_from(pid_file, 'rsync'):
+            if self.helper_pid('rsyncd-%d' % node, 'rsync'):
                 continue
             args = [rsync, '--daemon', '--no-detach', '--config=%s' % conf,
                     '--address=%s' % self.layout.ip(node),
@@ -282,13 +290,14 @@ class Saio:
         if os.path.isdir(self.layout.swift_dir):
             status = self.manager(['all']).kill(kill_wait=10, kill_after_timeout=True)
         for name, process in self._helper_processes():
-            pid = _pid_from(self.pid_path(name), process)
+            pid = self.helper_pid(name, process)
             if pid:
                 os.kill(pid, signal.SIGTERM)
                 if not self._wait(lambda: not swift_init.pid_alive(pid), 10.0):
                     os.kill(pid, signal.SIGKILL)
                 self.say('Stopped %s (%d)', name, pid)
             _unlink(self.pid_path(name))
+            _unlink(os.path.join(self.layout.run_dir, name + '.pid'))
         if _is_mount(self.layout.mount_dir):
             result = subprocess.run(['umount', self.layout.mount_dir],
                                     capture_output=True, text=True)
@@ -317,7 +326,7 @@ class Saio:
                     os.unlink(path)
                 elif os.path.isdir(path):
                     shutil.rmtree(path)
-        for path in (layout.log_dir, layout.run_dir):
+        for path in (layout.log_dir, layout.run_dir, layout.helper_run_dir):
             shutil.rmtree(path, ignore_errors=True)
         if os.path.exists(layout.disk_image) and not _is_mount(layout.mount_dir):
             os.unlink(layout.disk_image)   # a fresh filesystem next `up`
@@ -339,7 +348,7 @@ class Saio:
             return 1
         status = 0
         for name, process in self._helper_processes():
-            pid = _pid_from(self.pid_path(name), process)
+            pid = self.helper_pid(name, process)
             self.say('%s %s', name, 'running (%d)' % pid if pid else 'not running')
             status |= 0 if pid else 1
         status |= self.manager(['main']).status()

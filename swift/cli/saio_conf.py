@@ -78,6 +78,11 @@ class Layout:
         return os.path.join(self.root, 'run')
 
     @property
+    def helper_run_dir(self):
+        """Pid files of memcached and the rsync daemons (not swift-init's)."""
+        return os.path.join(self.root, 'saio-run')
+
+    @property
     def log_dir(self):
         return os.path.join(self.root, 'log')
 
@@ -249,7 +254,8 @@ def rsyncd_conf_text(layout):
             module = '%s%d' % (kind, layout.port(kind, node))
             lines += ['[%s]' % module, 'max connections = 25',
                       'path = %s/' % layout.node_dir(node), 'read only = false',
-                      'lock file = %s' % os.path.join(layout.run_dir, module + '.lock'),
+                      'lock file = %s' % os.path.join(layout.helper_run_dir,
+                                                      module + '.lock'),
                       '']
     return '\n'.join(lines)
 

@@ -210,6 +210,8 @@ class TestLifecycle:
         memcached = saio._pid_from(cluster.pid_path('memcached'), 'memcached')
         rsyncd = saio._pid_from(cluster.pid_path('rsyncd-2'), 'rsync')
         assert memcached and rsyncd
+        # swift-init's run dir holds only Swift servers' pid files
+        assert not os.path.exists(os.path.join(layout.run_dir, 'memcached.pid'))
         with socket.create_connection(('127.0.0.2', layout.rsync_port), timeout=5) as sock:
             assert sock.recv(64).startswith(b'@RSYNCD:')
         swift_conf = read(os.path.join(layout.swift_dir, 'swift.conf'))
