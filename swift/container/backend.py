@@ -62,8 +62,11 @@ def update_new_item_from_existing(new_item, existing):
 def _transform_record(row):
     """DB row -> (name, last-modified internal ts, size, content_type, etag).
 
-    The last-modified time is the metadata timestamp decoded from created_at.
+    The last-modified time is the metadata timestamp decoded from created_at; a
+    created_at without offsets (no ``+``, the usual case) is its own meta time.
     """
+    if '+' not in row[1]:
+        return tuple(row[:5])
     _data, _ctype, meta = decode_timestamps(row[1])
     return (row[0], meta.internal) + tuple(row[2:5])
 
