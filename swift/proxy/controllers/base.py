@@ -27,6 +27,14 @@ NOT_COPIED_RESPONSE_HEADERS = frozenset(('date', 'connection', 'transfer-encodin
                                          'x-put-timestamp', 'server', 'keep-alive'))
 
 
+def clone_headers(headers):
+    """A copy of a HeaderKeyDict without re-normalising every key (its keys are
+    already title-cased)."""
+    copy = HeaderKeyDict()
+    dict.update(copy, headers)
+    return copy
+
+
 def quorum_size(node_count):
     """Majority quorum used for accounts and containers: ``n // 2 + 1``."""
     return node_count // 2 + 1

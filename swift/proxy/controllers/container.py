@@ -8,7 +8,8 @@
 from swift.common.constraints import ConstraintError, check_metadata
 from swift.common.http_status import HTTP_ACCEPTED
 from swift.common.swob import HTTPBadRequest, HTTPNotFound, HTTPServiceUnavailable
-from swift.proxy.controllers.base import (ListingController, container_path, ring_key,
+from swift.proxy.controllers.base import (ListingController, clone_headers,
+                                          container_path, ring_key,
                                           csv_append)
 from swift.proxy.info_cache import (cache_ttl, clear_info_cache, container_cache_key,
                                     headers_to_container_info, set_info_cache)
@@ -183,8 +184,8 @@ class ContainerController(ListingController):
         over them (X-Account-Host/-Device as csv, X-Account-Partition)."""
         extra = dict(extra)
         extra.setdefault('X-Timestamp', self.app.now().internal)  # one for all replicas
-        headers = [self.generate_request_headers(req, additional=extra, transfer=True)
-                   for _ in range(count)]
+        base = self.generate_request_headers(req, additional=extra, transfer=True)
+        headers = [clone_headers(base) for _ in range(count)]
         for index, account in enumerate(accounts):
             slot = headers[index % count]
             slot['X-Account-Partition'] = str(account_partition)

@@ -29,7 +29,8 @@ from swift.common.swob import (HTTPAccepted, HTTPBadRequest, HTTPClientDisconnec
                                status_map, wsgi_to_str)
 from swift.common.timestamp import Timestamp, normalize_delete_at_timestamp
 from swift.proxy.controllers.base import (BackendResponse, Controller, NodeIter,
-                                          copy_response_headers, csv_append,
+                                          clone_headers, copy_response_headers,
+                                          csv_append,
                                           is_true, node_name, object_path, ring_key)
 from swift.proxy.info_cache import get_container_info_for
 
@@ -335,8 +336,8 @@ class ObjectController(Controller):
         """One header dict per primary, each with its share of container (and
         expirer-queue) updates."""
         app = self.app
-        headers = [self.generate_request_headers(req, additional=req.headers)
-                   for _ in range(count)]
+        base = self.generate_request_headers(req, additional=req.headers)
+        headers = [clone_headers(base) for _ in range(count)]
         container_ring = app.container_ring
         cpartition, containers = container_ring.get_nodes(
             *ring_key(self.account_name, self.container_name))
