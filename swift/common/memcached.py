@@ -70,6 +70,11 @@ def parse_server(server):
     return server, DEFAULT_MEMCACHED_PORT
 
 
+def _wire_key(key):
+    """Swift's memcache key: md5 hex of the UTF-8 key."""
+    return md5_hex(key if isinstance(key, bytes) else key.encode('utf-8'))
+
+
 class _Connection:
     """One socket to a memcached server with a line/bytes reader."""
 
@@ -187,7 +192,7 @@ class MemcacheRing:
 
     def _run(self, key, action, func, raise_on_error=False):
         """Run ``func(conn, wire_key)`` on the key's servers until one answers."""
-        wire_key = md5_hex(key if isinstance(key, bytes) else key.encode('utf-8'))
+        wire_key = _wire_key(key)
         for server in self._servers_for(wire_key):
             if self._limited_until[server] > self.clock.time():
                 continue
@@ -306,3 +311,47 @@ class MemcacheRing:
     def decr(self, key, delta=1, time=0, raise_on_error=False):
         """Subtract ``delta``; see :meth:`incr`."""
         return self.incr(key, -int(delta), time, raise_on_error)
+
+    def set_multi(self, mapping, server_key, serialize=True, time=0,
+                  min_compress_len=0, raise_on_error=False):
+        """Store every ``{key: value}`` on the server(s) of ``server_key``.
+
+        :returns: True when stored, None when no server took them.
+        """
+        ttl = sanitize_timeout(time, self.clock.time())
+        lines = []
+        for key, value in mapping.items():
+            data = json.dumps(value).encode('ascii') if serialize else (
+                value if isinstance(value, bytes) else str(value).encode('utf-8'))
+            flags = JSON_FLAG if serialize else 0
+            lines.append(b'set %s %d %d %d\r\n%s\r\n' % (
+                _wire_key(key).encode('ascii'), flags, ttl, len(data), data))
+
+        def do_set_multi(conn, _wire_key):
+            conn.send(b''.join(lines))
+            for _ in lines:
+                line = conn.readline()
+                if line != b'STORED':
+                    raise MemcacheError('unexpected set reply %r' % line)
+            return True
+        return self._run(server_key, 'set_multi', do_set_multi, raise_on_error)
+
+    def get_multi(self, keys, server_key, raise_on_error=False):
+        """Values of ``keys`` (None for missing ones) from ``server_key``'s server(s).
+
+        :returns: list in the order of ``keys``, or None when unreachable.
+        """
+        wire_keys = [_wire_key(key).encode('ascii') for key in keys]
+
+        def do_get_multi(conn, _wire_key):
+            conn.send(b'get %s\r\n' % b' '.join(wire_keys))
+            found = {}
+            while True:
+                line = conn.readline()
+                if line == b'END':
+                    return [found.get(k) for k in wire_keys]
+                parts = line.split()
+                if len(parts) != 4 or parts[0] != b'VALUE':
+                    raise MemcacheError('unexpected get reply %r' % line)
+                found[parts[1]] = self._decode(conn.read(int(parts[3])), int(parts[2]))
+        return self._run(server_key, 'get_multi', do_get_multi, raise_on_error)

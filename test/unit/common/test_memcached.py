@@ -158,3 +158,10 @@ def test_parse_server():
     assert memcached.parse_server('1.2.3.4:5') == ('1.2.3.4', 5)
     assert memcached.parse_server('[::1]:7') == ('::1', 7)
     assert memcached.parse_server('host') == ('host', 11211)
+
+
+def test_set_multi_get_multi(server):
+    ring = memcached.MemcacheRing([server.address], clock=FakeClock())
+    assert ring.set_multi({'a': 1, 'b': [2]}, 'group', time=30) is True
+    assert ring.get_multi(['a', 'b', 'c'], 'group') == [1, [2], None]
+    assert server.data[md5_hex(b'a').encode()][1] == 30
