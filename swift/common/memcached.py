@@ -214,6 +214,12 @@ class MemcacheRing:
             raise MemcacheConnectionError('No memcached connections succeeded.')
         return None
 
+    def close(self):
+        """Close every pooled connection (the ring stays usable)."""
+        for server, pool in self._pools.items():
+            while pool:
+                pool.pop().close()
+
     def set(self, key, value, serialize=True, time=0, min_compress_len=0,
             raise_on_error=False):
         """Store ``value`` (JSON-serialised when ``serialize``) under ``key``.

@@ -18,6 +18,7 @@ class FakeMemcached:
         self.data = {}      # wire key -> (flags, exptime, bytes)
         self.commands = []
         self.pool = concurrency.GreenPool()
+        self.conns = []
         self.thread = concurrency.spawn(self._serve)
 
     @property
@@ -27,6 +28,7 @@ class FakeMemcached:
     def _serve(self):
         while True:
             conn, _ = self.sock.accept()
+            self.conns.append(conn)
             self.pool.spawn_n(self._handle, conn)
 
     def _handle(self, conn):
@@ -69,6 +71,8 @@ class FakeMemcached:
 
     def close(self):
         self.thread.kill()
+        for conn in self.conns:
+            conn.close()
         self.sock.close()
 
 
@@ -79,8 +83,22 @@ def server():
     fake.close()
 
 
-def test_set_get_roundtrip_uses_json_and_md5_key(server):
-    ring = memcached.MemcacheRing([server.address], clock=FakeClock())
+@pytest.fixture
+def make_ring():
+    """MemcacheRing factory whose pooled connections are closed after the test."""
+    rings = []
+
+    def make(*args, **kwargs):
+        ring = memcached.MemcacheRing(*args, **kwargs)
+        rings.append(ring)
+        return ring
+    yield make
+    for ring in rings:
+        ring.close()
+
+
+def test_set_get_roundtrip_uses_json_and_md5_key(server, make_ring):
+    ring = make_ring([server.address], clock=FakeClock())
     assert ring.set('account/AUTH_test', {'status': 204, 'x': [1, 'é']}, time=60) is True
     wire_key = md5_hex(b'account/AUTH_test').encode('ascii')
     flags, exptime, value = server.data[wire_key]
@@ -91,15 +109,15 @@ def test_set_get_roundtrip_uses_json_and_md5_key(server):
     assert ring.get('missing') is None
 
 
-def test_long_ttl_becomes_absolute(server):
+def test_long_ttl_becomes_absolute(server, make_ring):
     clock = FakeClock(start=1000000.0)
-    ring = memcached.MemcacheRing([server.address], clock=clock)
+    ring = make_ring([server.address], clock=clock)
     ring.set('k', 1, time=memcached.THIRTY_DAYS_S + 5)
     assert server.data[md5_hex(b'k').encode()][1] == memcached.THIRTY_DAYS_S + 5 + 1000000
 
 
-def test_delete_and_incr_decr(server):
-    ring = memcached.MemcacheRing([server.address], clock=FakeClock())
+def test_delete_and_incr_decr(server, make_ring):
+    ring = make_ring([server.address], clock=FakeClock())
     assert ring.incr('n', 5) == 5
     assert ring.incr('n', 2) == 7
     assert ring.decr('n', 3) == 4
@@ -108,22 +126,22 @@ def test_delete_and_incr_decr(server):
     assert ring.get('k') is None
 
 
-def test_pickled_values_are_never_unpickled(server):
-    ring = memcached.MemcacheRing([server.address], clock=FakeClock())
+def test_pickled_values_are_never_unpickled(server, make_ring):
+    ring = make_ring([server.address], clock=FakeClock())
     server.data[md5_hex(b'k').encode()] = (memcached.PICKLE_FLAG, 0, b'cos\nsystem\n.')
     assert ring.get('k') is None
 
 
-def test_unreachable_server_is_a_miss_and_fails_over(server):
+def test_unreachable_server_is_a_miss_and_fails_over(server, make_ring):
     dead = concurrency.listen(('127.0.0.1', 0))
     dead_address = '127.0.0.1:%d' % dead.getsockname()[1]
     dead.close()
-    ring = memcached.MemcacheRing([dead_address, server.address], clock=FakeClock())
+    ring = make_ring([dead_address, server.address], clock=FakeClock())
     for index in range(20):
         assert ring.set('key%d' % index, index) is True
     for index in range(20):
         assert ring.get('key%d' % index) == index
-    only_dead = memcached.MemcacheRing([dead_address], clock=FakeClock())
+    only_dead = make_ring([dead_address], clock=FakeClock())
     assert only_dead.get('x') is None
     with pytest.raises(memcached.MemcacheConnectionError):
         only_dead.get('x', raise_on_error=True)
@@ -160,8 +178,8 @@ def test_parse_server():
     assert memcached.parse_server('host') == ('host', 11211)
 
 
-def test_set_multi_get_multi(server):
-    ring = memcached.MemcacheRing([server.address], clock=FakeClock())
+def test_set_multi_get_multi(server, make_ring):
+    ring = make_ring([server.address], clock=FakeClock())
     assert ring.set_multi({'a': 1, 'b': [2]}, 'group', time=30) is True
     assert ring.get_multi(['a', 'b', 'c'], 'group') == [1, [2], None]
     assert server.data[md5_hex(b'a').encode()][1] == 30
