@@ -118,11 +118,11 @@ class Relay:
 class ReceiverServer:
     """The object server app (with its SSYNC verb) under eventlet.wsgi."""
 
-    def __init__(self, tmp_path, **conf):
+    def __init__(self, tmp_path, name='receiver', **conf):
         swift_dir = tmp_path / 'etc'
         swift_dir.mkdir(exist_ok=True)
         (swift_dir / 'swift.conf').write_text(SWIFT_CONF)
-        self.devices = str(tmp_path / 'receiver')
+        self.devices = str(tmp_path / name)
         os.makedirs(os.path.join(self.devices, 'sda'), exist_ok=True)
         from swift.obj.server import build_controller
         base = {'swift_dir': str(swift_dir), 'devices': self.devices,
@@ -156,7 +156,10 @@ class ReceiverServer:
 
     def stop(self):
         self.thread.kill()
-        self.listener.close()
+        try:
+            self.listener.close()
+        except OSError:
+            pass
 
     def log_text(self):
         return self.log.getvalue() + '\n'.join(self.logger.all_lines())
