@@ -281,6 +281,9 @@ class ObjectController(Controller):
             if isinstance(err, Response):
                 return err
             raise
+        if req.headers.get('If-None-Match', '*') != '*':
+            return HTTPBadRequest(request=req, content_type='text/plain',
+                                  body=b'If-None-Match only supports *')
         chunked = 'chunked' in req.headers.get('Transfer-Encoding', '').lower()
         if length is None and not chunked:
             return HTTPLengthRequired(request=req)

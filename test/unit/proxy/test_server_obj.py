@@ -268,3 +268,8 @@ def test_newer_tombstone_beats_older_copy_on_handoff(ready, cluster, clock):
     for node in primaries:
         del cluster.store[(node['port'], node['device'], '/AUTH_test/c/o')]
     assert call(ready, OBJ).body == b'old'
+
+
+def test_if_none_match_only_star(ready):
+    resp = call(ready, OBJ, 'PUT', body=b'1', headers={'If-None-Match': '"abc"'})
+    assert (resp.status_int, resp.body) == (400, b'If-None-Match only supports *')
