@@ -399,6 +399,16 @@ class DatabaseBroker:
             # only a DB in a device's datadir is moved; a stray file (a tool given a
             # path) is reported, never moved
             raise err
+        self.quarantine('%s database' % reason)
+
+    def quarantine(self, reason):
+        """Move the DB's hash directory to ``<dev>/quarantined/<db_type>s/<hash>``
+        (a uuid suffix is added on collision), as Swift's ``quarantine(reason)``.
+
+        :param reason: short text for the log and the error, e.g.
+            ``'no account replicas exist'``.
+        :raises DatabaseQuarantined: always, once the directory has moved.
+        """
         target_dir = os.path.join(self.get_device_path(), 'quarantined',
                                   self.db_type + 's')
         target = os.path.join(target_dir, os.path.basename(self.db_dir))
@@ -406,9 +416,13 @@ class DatabaseBroker:
             target += '-' + uuid.uuid4().hex
         mkdirs(target_dir)
         renamer(self.db_dir, target)
+        if self.conn:
+            with contextlib.suppress(Exception):
+                self.conn.close()
+            self.conn = None
         if self.logger:
-            self.logger.error('Quarantined %s to %s due to %s database',
-                              self.db_dir, target, reason)
+            self.logger.error('Quarantined %s to %s due to %s', self.db_dir, target,
+                              reason)
         raise DatabaseQuarantined(self.db_file, target, reason)
 
     # -- pending file --------------------------------------------------------------

@@ -1,9 +1,14 @@
 # Owns the container-updater daemon (Swift's rules, swift-catalog.md 8): each pass walks
 # <devices>/<dev>/containers/** and, for every container DB whose put/delete timestamps
 # or object count/bytes differ from what it last reported, PUTs the stats to all the
-# account's primary nodes (X-Account-Override-Deleted: yes). A majority of successes
-# records the report in the DB; otherwise the account is suppressed for
+# account's primary nodes at once (X-Account-Override-Deleted: yes, the container's
+# X-Backend-Storage-Policy-Index so the account keeps per-policy totals). A majority of
+# successes records the report in the DB; when every account node answers 404 the
+# account has no replica anywhere and the container DB is quarantined ("no account
+# replicas exist"); any other failure suppresses the account for
 # account_suppression_time seconds so a down account server is not hammered.
+# Up to `concurrency` partition directories are swept at once (green threads; Swift
+# forks one process each), each paced at containers_per_second.
 # Containers never PUT by a client (put_timestamp 0, auto-created) are not reported.
 """ContainerUpdater daemon and ``swift-container-updater`` main."""
 
@@ -13,10 +18,10 @@ from dataclasses import dataclass
 
 from swift.common.backend_request import DriveUnavailable, check_drive
 from swift.common.bufferedhttp import http_connect
-from swift.common.concurrency import Timeout
+from swift.common.concurrency import GreenPile, GreenPool, Timeout
 from swift.common.config import config_bool, config_number
 from swift.common.daemon import Daemon, daemon_main
-from swift.common.db import BrokerError
+from swift.common.db import BrokerError, DatabaseQuarantined
 from swift.common.exceptions import ConnectionTimeout
 from swift.common.fs import LockTimeout
 from swift.common.http_status import is_success
@@ -64,11 +69,13 @@ class ContainerUpdaterConfig:
 
 @dataclass(frozen=True)
 class UpdaterPassStats:
-    """Counts of one pass: reports sent, failed, and DBs with nothing new."""
+    """Counts of one pass: reports sent, failed (quarantined ones included), DBs
+    with nothing new, and DBs quarantined because no account replica exists."""
     successes: int
     failures: int
     no_changes: int
     elapsed_s: float
+    quarantines: int = 0
 
 
 def needs_report(info):
@@ -103,7 +110,7 @@ class ContainerUpdater(Daemon):
         self.last_stats = None
 
     def _reset_counts(self):
-        self.successes = self.failures = self.no_changes = 0
+        self.successes = self.failures = self.no_changes = self.quarantines = 0
 
     @property
     def account_ring(self):
@@ -143,30 +150,40 @@ class ContainerUpdater(Daemon):
         return paths
 
     def run_once(self, devices=None, **kwargs):
-        """One sweep over every container DB; returns :class:`UpdaterPassStats`."""
+        """One sweep over every container DB, ``concurrency`` partitions at a time.
+
+        :param devices: optional comma-separated device names to restrict to.
+        :returns: :class:`UpdaterPassStats`.
+        """
         begin = self.clock.monotonic()
         self._reset_counts()
         wanted = set(devices.split(',')) if devices else None
-        min_interval = 1.0 / self.config.containers_per_second \
-            if self.config.containers_per_second else 0
+        pool = GreenPool(max(1, self.config.concurrency))
         for path in self.get_paths(wanted):
-            for db_file in self._db_files(path):
-                start = self.clock.monotonic()
-                try:
-                    self.process_container(db_file)
-                except (Exception, Timeout) as err:
-                    self.logger.exception('Error processing container %s: %s', db_file, err)
-                spent = self.clock.monotonic() - start
-                if min_interval > spent:
-                    self.clock.sleep(min_interval - spent)
+            pool.spawn_n(self.container_sweep, path)
+        pool.waitall()
         elapsed = self.clock.monotonic() - begin
         self.last_stats = UpdaterPassStats(self.successes, self.failures, self.no_changes,
-                                           elapsed)
+                                           elapsed, self.quarantines)
         self.logger.info('Container update sweep completed: %.02fs, %s successes, %s '
                          'failures, %s with no changes', elapsed, self.successes,
                          self.failures, self.no_changes)
         dump_recon_cache({'container_updater_sweep': elapsed}, self.rcache, self.logger)
         return self.last_stats
+
+    def container_sweep(self, path):
+        """Process every DB under one partition dir, paced at containers_per_second."""
+        min_interval = 1.0 / self.config.containers_per_second \
+            if self.config.containers_per_second else 0
+        for db_file in self._db_files(path):
+            start = self.clock.monotonic()
+            try:
+                self.process_container(db_file)
+            except (Exception, Timeout) as err:
+                self.logger.exception('Error processing container %s: %s', db_file, err)
+            spent = self.clock.monotonic() - start
+            if min_interval > spent:
+                self.clock.sleep(min_interval - spent)
 
     @staticmethod
     def _db_files(path):
@@ -178,7 +195,7 @@ class ContainerUpdater(Daemon):
     def process_container(self, db_file):
         """Report one container DB if its stats changed.
 
-        :returns: 'success', 'failure', 'no_change' or 'skipped'.
+        :returns: 'success', 'failure', 'quarantined', 'no_change' or 'skipped'.
         """
         broker = ContainerBroker(db_file, logger=self.logger)
         try:
@@ -196,7 +213,10 @@ class ContainerUpdater(Daemon):
             return 'no_change'
         part, nodes = self.account_ring.get_nodes(info['account'])
         path = '/%s/%s' % (str_to_wsgi(info['account']), str_to_wsgi(info['container']))
-        statuses = [self.container_report(node, part, path, info) for node in nodes]
+        pile = GreenPile(max(1, len(nodes)))
+        for node in nodes:
+            pile.spawn(self.container_report, node, part, path, info)
+        statuses = list(pile)
         successes = sum(1 for status in statuses if is_success(status))
         if nodes and successes >= len(nodes) // 2 + 1:
             self.successes += 1
@@ -204,10 +224,22 @@ class ContainerUpdater(Daemon):
                             info['object_count'], info['bytes_used'])
             return 'success'
         self.failures += 1
+        if nodes and all(status == 404 for status in statuses):
+            return self._quarantine_stub(broker, path, db_file)
         until = self.clock.time() + self.config.account_suppression_time_s
         self.account_suppressions[info['account']] = until
         self.logger.debug('Update report failed for %s %s', path, db_file)
         return 'failure'
+
+    def _quarantine_stub(self, broker, path, db_file):
+        """Every account replica said 404: the container is a stub of an account
+        that no longer exists anywhere; quarantine it as Swift does."""
+        self.logger.debug('Update report stub for %s %s', path, db_file)
+        try:
+            broker.quarantine('no account replicas exist')
+        except DatabaseQuarantined:
+            self.quarantines += 1
+        return 'quarantined'
 
     def container_report(self, node, part, path, info):
         """PUT the stats to one account node.
