@@ -32,6 +32,7 @@ account_autocreate = true
 
 [filter:cache]
 use = egg:swift#memcache
+%(memcache_line)s
 
 [filter:proxy-logging]
 use = egg:swift#proxy_logging
@@ -61,17 +62,25 @@ def _status_ok(status, acceptable_statuses):
     return status in acceptable_statuses or status // 100 in acceptable_statuses
 
 
-def load_internal_app(conf_path, swift_dir='/etc/swift'):
-    """Load the proxy pipeline of ``conf_path`` (or :data:`DEFAULT_CONF` if missing).
+def load_internal_app(conf_path, swift_dir='/etc/swift', memcache_servers=None):
+    """Load the proxy pipeline of ``conf_path`` (or :data:`DEFAULT_CONF` if there is
+    no such file).
 
+    :param swift_dir: swift_dir of the built-in pipeline.
+    :param memcache_servers: memcache_servers of the built-in pipeline's cache filter
+        (default: ``<swift_dir>/memcache.conf``, else 127.0.0.1:11211).
     :returns: the WSGI callable.
     :raises swift.common.wsgi.AppLoadError: when the pipeline cannot be built.
     """
     from swift.common.wsgi import loadapp
-    if conf_path and os.path.exists(conf_path):
+    if conf_path and os.path.isfile(conf_path):
         return loadapp(conf_path)
+    text = DEFAULT_CONF % {
+        'swift_dir': swift_dir,
+        'memcache_line': ('memcache_servers = %s' % memcache_servers
+                          if memcache_servers else '')}
     with tempfile.NamedTemporaryFile('w', suffix='.conf', prefix='internal-client-') as fp:
-        fp.write(DEFAULT_CONF % {'swift_dir': swift_dir})
+        fp.write(text)
         fp.flush()
         return loadapp(fp.name)
 
@@ -94,9 +103,11 @@ class InternalClient:
         self.listing_limit = listing_limit
 
     @classmethod
-    def from_conf_path(cls, conf_path, user_agent, request_tries=3, swift_dir='/etc/swift'):
+    def from_conf_path(cls, conf_path, user_agent, request_tries=3, swift_dir='/etc/swift',
+                       memcache_servers=None):
         """Build with the pipeline of ``conf_path`` (see :func:`load_internal_app`)."""
-        return cls(load_internal_app(conf_path, swift_dir), user_agent, request_tries)
+        return cls(load_internal_app(conf_path, swift_dir, memcache_servers), user_agent,
+                   request_tries)
 
     @staticmethod
     def make_path(account, container=None, obj=None):

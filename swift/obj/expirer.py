@@ -181,7 +181,8 @@ class ObjectExpirer(Daemon):
             try:
                 swift = InternalClient.from_conf_path(
                     self.config.internal_client_conf_path, USER_AGENT,
-                    self.config.request_tries, swift_dir=self.config.swift_dir)
+                    self.config.request_tries, swift_dir=self.config.swift_dir,
+                    memcache_servers=conf.get('memcache_servers'))
             except AppLoadError as err:
                 raise ConfigError(str(err), option='internal_client_conf_path')
         self.swift = swift
