@@ -706,25 +706,16 @@ class DiskFileReader:
         return self._iter_range(start or 0, stop)
 
     def _iter_range(self, start, stop):
+        # As Swift: the bytes stream as read; after a full read from offset 0 the
+        # size and md5 are checked at close and a mismatch quarantines the object (the
+        # client sees the stored ETag beside the bytes, so it can tell).
         try:
             if self._fp is None:
                 return
             self._fp.seek(start)
             self._md5 = new_md5() if start == 0 else None
             self._bytes_read = 0
-            pending = None
-            for chunk in self._read_chunks(start, stop):
-                if pending is not None:
-                    yield pending
-                pending = chunk
-            if pending is not None:
-                # Verify before the last chunk leaves: a corrupt object then ends in a
-                # broken response (the proxy retries another replica), never in a
-                # complete body that does not match its ETag.
-                self._check_integrity()
-                if self.quarantined is not None:
-                    raise self.quarantined
-                yield pending
+            yield from self._read_chunks(start, stop)
         finally:
             self.close()
 
