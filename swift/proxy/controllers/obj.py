@@ -244,9 +244,11 @@ class ObjectController(Controller):
         return self._write_without_body(req, info, policy, 'DELETE')
 
     def _write_without_body(self, req, info, policy, method):
+        error = self._stamp(req)
+        if error:
+            return error
         ring, partition = self._object_ring(policy)
         primaries = ring.get_part_nodes(partition)
-        req.headers['X-Timestamp'] = self.app.now().internal
         headers = self._backend_headers(req, len(primaries), policy)
         resp = self.make_requests(req, ring, partition, method, self._path(), headers,
                                   quorum=policy.quorum(len(primaries)),
@@ -267,11 +269,28 @@ class ObjectController(Controller):
         error = self._check_put(req)
         if error:
             return error
-        req.headers['X-Timestamp'] = self.app.now().internal
+        error = self._stamp(req)
+        if error:
+            return error
         ring, partition = self._object_ring(policy)
         primaries = ring.get_part_nodes(partition)
         headers = self._backend_headers(req, len(primaries), policy)
         return self._store(req, ring, partition, primaries, headers, policy)
+
+    def _stamp(self, req):
+        """The write's X-Timestamp: the proxy's clock, or the one an internal client
+        sent (clients' own are moved aside by gatekeeper); 400 when invalid."""
+        value = req.headers.get('X-Timestamp')
+        if not value:
+            req.headers['X-Timestamp'] = self.app.now().internal
+            return None
+        try:
+            req.headers['X-Timestamp'] = Timestamp(value).internal
+        except ValueError:
+            return HTTPBadRequest(request=req, content_type='text/plain', body=(
+                'X-Timestamp should be a UNIX timestamp float value; was %r'
+                % value).encode('utf-8'))
+        return None
 
     def _check_put(self, req):
         """Swift's check_object_creation: 411, 413, 400 (name, metadata, delete-at)."""

@@ -273,3 +273,11 @@ def test_newer_tombstone_beats_older_copy_on_handoff(ready, cluster, clock):
 def test_if_none_match_only_star(ready):
     resp = call(ready, OBJ, 'PUT', body=b'1', headers={'If-None-Match': '"abc"'})
     assert (resp.status_int, resp.body) == (400, b'If-None-Match only supports *')
+
+
+def test_internal_x_timestamp_is_kept_and_validated(ready, cluster):
+    resp = call(ready, OBJ, 'PUT', body=b'x', headers={'X-Timestamp': '1600000000.5'})
+    assert resp.status_int == 201
+    assert {r.headers['X-Timestamp'] for r in object_puts(cluster)} == {'1600000000.50000'}
+    bad = call(ready, OBJ, 'DELETE', headers={'X-Timestamp': 'yesterday'})
+    assert bad.status_int == 400
