@@ -35,6 +35,8 @@ class ObjectUpdaterConfig:
     :ivar interval_s: seconds between pass starts.
     :ivar concurrency: updates in flight at once per device.
     :ivar objects_per_second: pace of updates per device (0 = unlimited).
+    :ivar max_objects_per_container_per_second: updates to one container beyond this
+        rate are skipped until a later pass (0 = unlimited).
     :ivar conn_timeout_s: connect timeout to container servers.
     :ivar node_timeout_s: response timeout from container servers.
     :ivar recon_cache_path: where ``object.recon`` is written.
@@ -45,6 +47,7 @@ class ObjectUpdaterConfig:
     interval_s: float = 300.0
     concurrency: int = 8
     objects_per_second: float = 50.0
+    max_objects_per_container_per_second: float = 0.0
     conn_timeout_s: float = 0.5
     node_timeout_s: float = 10.0
     recon_cache_path: str = '/var/cache/swift'
@@ -65,6 +68,9 @@ class ObjectUpdaterConfig:
             interval_s=config_number(conf.get('interval', 300), float, 'interval', 0),
             concurrency=config_number(conf.get('concurrency', 8), int, 'concurrency', 1),
             objects_per_second=rate,
+            max_objects_per_container_per_second=config_number(
+                conf.get('max_objects_per_container_per_second', 0), float,
+                'max_objects_per_container_per_second', 0),
             conn_timeout_s=config_number(conf.get('conn_timeout', 0.5), float,
                                          'conn_timeout', 0),
             node_timeout_s=config_number(conf.get('node_timeout', 10), float,
@@ -82,8 +88,10 @@ class UpdaterStats:
     :ivar quarantines: unreadable files moved away.
     :ivar redirects: updates redirected to a shard container.
     :ivar errors: files with unexpected names or I/O errors.
+    :ivar skips: updates left for later by max_objects_per_container_per_second.
     """
     successes: int = 0
+    skips: int = 0
     failures: int = 0
     unlinks: int = 0
     quarantines: int = 0
@@ -138,6 +146,7 @@ class ObjectUpdater(Daemon):
         self.is_mount = is_mount
         self.totals = UpdaterStats()
         self.last_pass = UpdaterStats()
+        self._per_container = {}
 
     @property
     def container_ring(self):
@@ -173,7 +182,8 @@ class ObjectUpdater(Daemon):
         stats = replace(stats, elapsed_s=self.clock.monotonic() - begin)
         self.last_pass = stats
         self.totals = self.totals.plus(**{k: getattr(stats, k) for k in (
-            'successes', 'failures', 'unlinks', 'quarantines', 'redirects', 'errors')})
+            'successes', 'failures', 'unlinks', 'quarantines', 'redirects', 'errors',
+            'skips')})
         self.logger.info('Object update sweep completed: %.02fs, %s successes, %s '
                          'failures, %s unlinks, %s quarantines', stats.elapsed_s,
                          stats.successes, stats.failures, stats.unlinks,
@@ -248,6 +258,8 @@ class ObjectUpdater(Daemon):
         except (BadAsyncPending, OSError) as err:
             return self._quarantine(device_path, pending.path, err)
         account, container = self._target(update)
+        if not self._container_budget(account, container):
+            return {'skips': 1}
         part, nodes = self.container_ring.get_nodes(account, container)
         headers = HeaderKeyDict(update['headers'])
         headers['User-Agent'] = user_agent('object-updater')
@@ -280,6 +292,21 @@ class ObjectUpdater(Daemon):
                 pass  # other pendings remain in this suffix dir
             return {'successes': 1, 'unlinks': 1}
         return self._keep_for_later(device_path, pending, update, successes, redirect)
+
+    def _container_budget(self, account, container):
+        """True if one more update to this container fits in the current second."""
+        limit = self.config.max_objects_per_container_per_second
+        if limit <= 0:
+            return True
+        second = int(self.clock.monotonic())
+        key = (account, container)
+        window, count = self._per_container.get(key, (second, 0))
+        if window != second:
+            window, count = second, 0
+        if count >= limit:
+            return False
+        self._per_container[key] = (window, count + 1)
+        return True
 
     @staticmethod
     def _target(update):

@@ -207,3 +207,16 @@ def test_recon_stats_written(tmp_path):
     assert recon['object_updater_stats']['successes'] == 1
     assert 'object_updater_sweep' in recon
     assert updater.statistics()['totals'].successes == 1
+
+
+def test_max_objects_per_container_per_second_skips_the_rest(tmp_path):
+    http = FakeHTTP()
+    updater = make_updater(tmp_path, http=http, objects_per_second='0',
+                           max_objects_per_container_per_second='2')
+    paths = [write_pending(updater, '1700000001.00000',
+                           object_hash='%031x%d' % (0, index)) for index in range(5)]
+    stats = updater.run_pass()
+    assert (stats.successes, stats.skips) == (2, 3)
+    assert sum(os.path.exists(p) for p in paths) == 3
+    updater.clock.advance(1)
+    assert updater.run_pass().successes == 2
