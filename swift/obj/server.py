@@ -672,8 +672,7 @@ class ObjectController:
             return
         headers_out = HeaderKeyDict([
             ('X-Backend-Storage-Policy-Index', 0),
-            ('X-Timestamp', request.headers['X-Timestamp'] and
-             Timestamp(request.headers['X-Timestamp']).internal),
+            ('X-Timestamp', Timestamp(request.headers['X-Timestamp']).internal),
             ('X-Trans-Id', request.headers.get('X-Trans-Id', '-')),
             ('Referer', '%s %s' % (request.method, request.url))])
         updates = [(None, None)]
