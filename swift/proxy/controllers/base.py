@@ -16,12 +16,19 @@ from swift.common.header_key_dict import HeaderKeyDict
 from swift.common.http_status import (is_informational, is_server_error, is_success,
                                       HTTP_INSUFFICIENT_STORAGE, HTTP_NOT_FOUND)
 from swift.common.swob import Request, Response, wsgi_quote, status_map
+from swift.proxy.info_cache import clear_info_cache
+from swift.proxy.info_cache import get_account_info  # noqa: F401 (Swift's import path)
+from swift.proxy.info_cache import get_account_info_for
+from swift.proxy.info_cache import get_container_info  # noqa: F401 (Swift's import path)
+from swift.proxy.info_cache import get_container_info_for
 from swift.proxy.node_sorting import local_first, sort_nodes
 
 # Headers that describe one hop or carry client credentials; never forwarded.
 HOP_HEADERS = frozenset(('host', 'content-length', 'transfer-encoding', 'expect',
                          'connection', 'x-auth-token', 'x-storage-token',
                          'x-service-token', 'keep-alive', 'te', 'upgrade'))
+# get_account_info / get_container_info live in swift.proxy.info_cache; middlewares
+# may import them from here as in Swift.
 # Backend response headers the proxy sets itself (Swift's update_headers rule).
 NOT_COPIED_RESPONSE_HEADERS = frozenset(('date', 'connection', 'transfer-encoding',
                                          'x-put-timestamp', 'server', 'keep-alive'))
@@ -224,7 +231,6 @@ class Controller:
         container = getattr(self, 'container_name', None)
         if not container:
             return None
-        from swift.proxy.info_cache import get_container_info_for
         version = req.path_info.split('/')[1] or 'v1'
         return get_container_info_for(req.environ, self.app, version, self.account_name,
                                       container)
@@ -242,7 +248,6 @@ class Controller:
     def account_info(self, req, account):
         """(partition, nodes) of an existing account, or (None, None) when it does not
         exist (a fake autocreate listing counts as missing)."""
-        from swift.proxy.info_cache import get_account_info_for
         version = req.path_info.split('/')[1] or 'v1'
         info = get_account_info_for(req.environ, self.app, version, account)
         if not is_success(info.get('status') or 0) or \
@@ -252,7 +257,6 @@ class Controller:
 
     def autocreate_account(self, req, account):
         """PUT ``account`` on its account servers; True when a quorum succeeded."""
-        from swift.proxy.info_cache import clear_info_cache
         app = self.app
         ring = app.account_ring
         partition, nodes = ring.get_nodes(*ring_key(account))
