@@ -324,13 +324,15 @@ class Controller:
         :returns: swob Response (503 without a quorum).
         """
         nodes = NodeIter(self.app, ring, partition, primaries=primaries)
-        pile = concurrency.GreenPile(len(headers_list))
-        for headers in headers_list:
-            pile.spawn(self._request_on_any, nodes, partition, method, path, headers,
-                       query_string)
-        responses = [r for r in pile if r is not None]
         if quorum is None:
             quorum = quorum_size(len(headers_list))
+        calls = [(self._request_on_any, (nodes, partition, method, path, headers,
+                                         query_string)) for headers in headers_list]
+        results = gather_until_quorum(
+            calls, lambda done: self.best_backend(
+                [r for r in done if r is not None], len(headers_list), quorum),
+            self.app.config.post_quorum_timeout)
+        responses = [r for r in results if r is not None]
         return self.best_response(req, responses, len(headers_list), quorum)
 
     def _request_on_any(self, nodes, partition, method, path, headers, query_string):
@@ -491,6 +493,39 @@ def response_timestamp(resp):
             except ValueError:
                 continue
     return 0.0
+
+
+def gather_until_quorum(calls, has_quorum, post_quorum_timeout):
+    """Run ``calls`` (``[(func, args), ...]``) concurrently and collect results in
+    the order they finish, until every call is done or ``has_quorum(results)`` is
+    true; then wait at most ``post_quorum_timeout`` seconds for the stragglers (Swift's
+    post_quorum_timeout: a slow node must not hold up an answer already decided).
+
+    :returns: list of the results collected (stragglers keep running, bounded by
+        their own node timeouts, and are not waited for).
+    """
+    queue = concurrency.LightQueue()
+
+    def run(func, args):
+        result = None
+        try:
+            result = func(*args)
+        finally:
+            queue.put(result)
+    for func, args in calls:
+        concurrency.spawn_n(run, func, args)
+    results = []
+    while len(results) < len(calls):
+        results.append(queue.get())
+        if has_quorum(results):
+            break
+    try:
+        with concurrency.Timeout(post_quorum_timeout):
+            while len(results) < len(calls):
+                results.append(queue.get())
+    except concurrency.Timeout:
+        pass
+    return results
 
 
 def tombstone_timestamp(errors):

@@ -31,7 +31,8 @@ from swift.common.timestamp import Timestamp, normalize_delete_at_timestamp
 from swift.proxy.controllers.base import (BackendResponse, Controller, NodeIter,
                                           clone_headers, copy_response_headers,
                                           csv_append,
-                                          is_true, node_name, object_path, ring_key)
+                                          gather_until_quorum, is_true, node_name,
+                                          object_path, ring_key)
 from swift.proxy.info_cache import get_container_info_for
 
 
@@ -412,7 +413,7 @@ class ObjectController(Controller):
         error = self._send_body(req, streaming, putters, quorum, length)
         if error is not None:
             return error
-        self._collect_responses(streaming)
+        self._collect_responses(putters, streaming, len(primaries), quorum)
         answered = [p.final for p in putters if p.final is not None]
         best = self.best_backend(answered, len(primaries), quorum)
         if best is None:
@@ -539,13 +540,15 @@ class ObjectController(Controller):
         except OSError:
             pass
 
-    def _collect_responses(self, streaming):
-        pile = concurrency.GreenPile(max(1, len(streaming)))
-        for putter in streaming:
-            if not putter.failed:
-                pile.spawn(self._get_final, putter)
-        for _ in pile:
-            pass
+    def _collect_responses(self, putters, streaming, node_count, quorum):
+        """Read the final answers of the streaming putters, not waiting longer than
+        post_quorum_timeout for slow ones once the outcome is decided."""
+        def decided(_done):
+            answered = [p.final for p in putters if p.final is not None]
+            return self.best_backend(answered, node_count, quorum) is not None
+        calls = [(self._get_final, (putter,)) for putter in streaming
+                 if not putter.failed]
+        gather_until_quorum(calls, decided, self.app.config.post_quorum_timeout)
 
     def _get_final(self, putter):
         try:

@@ -130,6 +130,9 @@ class FakeConn:
         return FakeResponse(100)
 
     def getresponse(self):
+        gate = self.cluster.hold.get(self.request.node['port'])
+        if gate is not None:
+            gate.wait()   # a hung backend, released by the test
         if self.final is None:
             self.final = self.cluster.handle(self.request)
         return self.final
@@ -150,6 +153,7 @@ class FakeCluster:
         self.expect_overrides = {}
         self.send_failures = set()
         self.broken_reads = {}   # port -> bytes served before the body breaks
+        self.hold = {}           # port -> concurrency.Event the response waits for
         self.store = {}       # (port, device, path) -> {'headers':..., 'body':...}
         self.clock_time = clock_time
 

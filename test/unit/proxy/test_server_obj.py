@@ -281,3 +281,20 @@ def test_internal_x_timestamp_is_kept_and_validated(ready, cluster):
     assert {r.headers['X-Timestamp'] for r in object_puts(cluster)} == {'1600000000.50000'}
     bad = call(ready, OBJ, 'DELETE', headers={'X-Timestamp': 'yesterday'})
     assert bad.status_int == 400
+
+
+def test_slow_node_does_not_hold_up_a_decided_put(make_app, cluster):
+    from swift.common import concurrency
+    app = make_app({'post_quorum_timeout': '0'})
+    make_container(app)
+    ring = app.get_object_ring(0)
+    primaries = ring.get_part_nodes(ring.get_part(b'AUTH_test', b'c', b'o'))
+    gate = concurrency.Event()
+    cluster.hold[primaries[2]['port']] = gate
+    try:
+        assert call(app, OBJ, 'PUT', body=b'x').status_int == 201
+        assert not gate.ready()     # answered while the third node still hangs
+        assert call(app, OBJ, 'DELETE').status_int == 204
+    finally:
+        gate.send()
+        concurrency.sleep(0)
