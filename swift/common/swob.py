@@ -830,10 +830,10 @@ class Response:
         status = self._conditional_status()
         if status == 304:
             self.status = 304
+            self._close_source()
             self._body, self._app_iter = b'', None
             self.headers['Content-Length'] = None
             self.headers['Content-Type'] = None
-            self._close_source()
         elif status == 412:
             self.status = 412
             self._close_source()

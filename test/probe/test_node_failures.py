@@ -1,7 +1,6 @@
 """Probe tests: real processes stopped and started (issue 2, acceptance 4 and 5)."""
 
-import os
-import subprocess
+import time
 
 import pytest
 
@@ -38,6 +37,9 @@ def test_swift_init_status_and_stop_all(probe_cluster):
     pids = cluster.server_pids()
     assert len(pids) >= 13   # proxy + 4 nodes x 3 servers, plus daemons
     cluster.swift_init('all', 'stop')
+    deadline = time.monotonic() + 15
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
     for pid in pids:
         assert not _alive(pid), 'pid %d still running after stop' % pid
     out = cluster.swift_init('all', 'status', check=False)

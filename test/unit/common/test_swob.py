@@ -172,3 +172,23 @@ def test_wsgify_returns_raised_exceptions():
     resp = Request.blank('/').get_response(app)
     assert resp.status_int == 409
     assert resp.body == b'nope'
+
+
+def test_304_closes_the_body_source():
+    closed = []
+
+    class Source:
+        def __iter__(self):
+            return iter([b'data'])
+
+        def close(self):
+            closed.append(True)
+
+    def app(env, start_response):
+        resp = Response(app_iter=Source(), request=Request(env), conditional_response=True,
+                        headers={'Etag': 'abc', 'Content-Length': '4'})
+        return resp(env, start_response)
+
+    resp = Request.blank('/', headers={'If-None-Match': '"abc"'}).get_response(app)
+    assert resp.status_int == 304
+    assert closed == [True]
