@@ -23,7 +23,7 @@ import sys
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from swift.common.config import ConfigError, config_number
+from swift.common.config import ConfigError, config_number, section_names
 from swift.common.daemon import Daemon
 from swift.common.http_status import (HTTP_CONFLICT, HTTP_NOT_FOUND,
                                       HTTP_PRECONDITION_FAILED)
@@ -83,8 +83,7 @@ class ObjectExpirerConfig:
             process=number('process', int, 0),
             request_tries=number('request_tries', int, 3, minimum=1),
             reclaim_age_s=number('reclaim_age', float, 604800),
-            internal_client_conf_path=conf.get('internal_client_conf_path',
-                                               '/etc/swift/internal-client.conf'),
+            internal_client_conf_path=_internal_client_conf_path(conf),
             recon_cache_path=conf.get('recon_cache_path', DEFAULT_RECON_CACHE_PATH),
             swift_dir=conf.get('swift_dir', '/etc/swift'),
             task_account=conf.get('auto_create_account_prefix', '.') +
@@ -92,6 +91,18 @@ class ObjectExpirerConfig:
             report_interval_s=number('report_interval', float, 300))
         check_process_values(config.processes, config.process)
         return config
+
+
+def _internal_client_conf_path(conf):
+    """``internal_client_conf_path``; when unset, a legacy object-expirer.conf that
+    carries its own ``[pipeline:main]`` is its own internal-client conf (Swift's rule),
+    else ``/etc/swift/internal-client.conf``."""
+    if conf.get('internal_client_conf_path'):
+        return conf['internal_client_conf_path']
+    own = conf.get('__file__')
+    if own and 'pipeline:main' in section_names(own):
+        return own
+    return '/etc/swift/internal-client.conf'
 
 
 def check_process_values(processes, process):

@@ -3,7 +3,6 @@ protection of re-created objects, processes/process split, pacing on the fake cl
 recon stats, the Swift 2.38 queue fixture, and the internal client it uses."""
 
 import json
-import os
 import shutil
 from urllib.parse import parse_qs, unquote
 
@@ -416,3 +415,19 @@ class TestMain:
         assert expirer_mod._pop_process_options(
             ['c.conf', '--processes=4', '--process', '1', 'once']) == \
             (['c.conf', 'once'], {'processes': 4, 'process': 1})
+
+
+class TestConfig:
+    def test_legacy_conf_with_pipeline_is_its_own_internal_client_conf(self, tmp_path):
+        legacy = tmp_path / 'object-expirer.conf'
+        legacy.write_text('[object-expirer]\n[pipeline:main]\npipeline = proxy-server\n')
+        config = expirer_mod.ObjectExpirerConfig.from_conf({'__file__': str(legacy)})
+        assert config.internal_client_conf_path == str(legacy)
+        plain = tmp_path / 'object-server.conf'
+        plain.write_text('[object-expirer]\n')
+        config = expirer_mod.ObjectExpirerConfig.from_conf({'__file__': str(plain)})
+        assert config.internal_client_conf_path == '/etc/swift/internal-client.conf'
+        config = expirer_mod.ObjectExpirerConfig.from_conf(
+            {'__file__': str(legacy), 'internal_client_conf_path': '/x.conf'})
+        assert config.internal_client_conf_path == '/x.conf'
+        assert config.task_account == '.expiring_objects'
