@@ -177,7 +177,7 @@ class Dispersion:
             return self.policies.default
         policy = self.policies.get_by_name(name)
         if policy is None:
-            raise DispersionError('No policy named %r' % name)
+            raise DispersionError('Unable to find policy: %s' % name)
         return policy
 
     def _print(self, text, stream=None):
@@ -442,6 +442,7 @@ def populate_main(argv=None, out=None, err=None, dispersion=None):
         tool = dispersion or _build(options, out, err)
         tool.out, tool.err = out, err
         policy = tool.policy(options.policy_name)
+        print('Using storage policy: %s ' % policy.name, file=out)
         if tool.config.container_populate and not options.object_only:
             tool.populate_containers(policy, options.container_suffix_start,
                                      options.no_overlap)

@@ -120,8 +120,9 @@ def test_populate_covers_distinct_partitions(tmp_path):
     objects = tool.conn.containers['dispersion_objects_0']
     assert len(objects) == 16
     assert all(body == name for name, body in objects.items())
-    assert lines(out)[0].startswith('Created 16 containers for dispersion reporting, 0s')
-    assert lines(out)[1].startswith('Created 16 objects for dispersion reporting')
+    assert lines(out)[0] == 'Using storage policy: gold '
+    assert lines(out)[1].startswith('Created 16 containers for dispersion reporting, 0s')
+    assert lines(out)[2].startswith('Created 16 objects for dispersion reporting')
 
 
 def test_default_coverage_is_one_percent():
@@ -219,7 +220,7 @@ def test_cli_errors(tmp_path, capsys):
     assert disp.report_main(['--container-only', '--object-only', str(conf)]) == 2
     tool, out, err = make_tool()
     assert disp.report_main(['-P', 'nope'], out=out, err=err, dispersion=tool) == 1
-    assert "No policy named 'nope'" in err.getvalue()
+    assert 'Unable to find policy: nope' in err.getvalue()
 
 
 def test_config_defaults():
