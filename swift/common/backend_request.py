@@ -94,8 +94,18 @@ def is_sys_or_user_meta(server_type, key):
 
 
 def native(value):
-    """WSGI str -> native str (``None`` stays None)."""
-    return None if value is None else wsgi_to_str(value)
+    """WSGI str -> native str (``None`` stays None).
+
+    A value that is not a WSGI str (a header name that title-casing pushed past
+    latin-1, e.g. ``\xff`` -> ``\u0178``) is returned as it is; the metadata checks
+    then judge it like any other text.
+    """
+    if value is None:
+        return None
+    try:
+        return wsgi_to_str(value)
+    except UnicodeEncodeError:
+        return value
 
 
 def as_referer(req):

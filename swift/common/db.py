@@ -167,6 +167,29 @@ def decode_pending(data):
     return records, bad
 
 
+class InvalidRecordError(BrokerError, ValueError):
+    """A row holds text SQLite cannot store (not UTF-8, e.g. lone surrogates from
+    undecodable request bytes); refused before it reaches the pending file.
+
+    :ivar record: the offending record tuple.
+    """
+
+    def __init__(self, path, record):
+        super().__init__(path, 'invalid record %r' % (record,))
+        self.record = record
+
+
+def record_is_storable(record_tuple):
+    """True when every str in ``record_tuple`` encodes as strict UTF-8."""
+    try:
+        for value in record_tuple:
+            if isinstance(value, str):
+                value.encode('utf-8')
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class DatabaseLockTimeout(BrokerError):
     """The DB stayed locked by another writer for longer than the broker timeout."""
 
@@ -440,8 +463,13 @@ class DatabaseBroker:
         """Queue ``record`` in the pending file (merge at once past PENDING_CAP).
 
         :raises DatabaseConnectionError: DB missing.
+        :raises InvalidRecordError: a text field is not storable UTF-8 (nothing
+            written).
         :raises LockTimeout: pending lock busy longer than ``pending_timeout``.
         """
+        record_tuple = self.make_tuple_for_pickle(record)
+        if not record_is_storable(record_tuple):
+            raise InvalidRecordError(self.db_file, record_tuple)
         if self.db_file == ':memory:':
             self.merge_items([record])
             return
@@ -456,7 +484,7 @@ class DatabaseBroker:
                 self._commit_puts([record])
                 return
             with open(self.pending_file, 'a+b') as fp:
-                fp.write(encode_pending_record(self.make_tuple_for_pickle(record)))
+                fp.write(encode_pending_record(record_tuple))
                 fp.flush()
 
     def _commit_puts(self, item_list=None):
@@ -470,6 +498,8 @@ class DatabaseBroker:
             return
         with open(self.pending_file, 'r+b') as fp:
             records, bad = decode_pending(fp.read())
+            bad.extend(repr(r).encode() for r in records if not record_is_storable(r))
+            records = [r for r in records if record_is_storable(r)]
             for entry in bad:
                 if self.logger:
                     self.logger.error('Invalid pending entry %s: %r',

@@ -24,8 +24,8 @@ from swift.common.backend_request import (
 from swift.common.bufferedhttp import http_connect
 from swift.common.concurrency import Timeout
 from swift.common.config import config_bool, config_number, config_true_value
-from swift.common.constraints import Constraints
-from swift.common.db import DatabaseAlreadyExists, MetadataLimitError
+from swift.common.constraints import Constraints, valid_utf8
+from swift.common.db import DatabaseAlreadyExists, InvalidRecordError, MetadataLimitError
 from swift.common.exceptions import ConnectionTimeout
 from swift.common.hashing import HashPathConfig, hash_path
 from swift.common.header_key_dict import HeaderKeyDict
@@ -292,11 +292,19 @@ class ContainerController:
         except (KeyError, ValueError) as err:
             return HTTPBadRequest(request=req, content_type='text/plain',
                                   body=('Invalid object update: %s' % err).encode())
+        for header in ('X-Content-Type', 'X-Etag'):
+            if not valid_utf8(req.headers[header]):
+                return HTTPBadRequest(request=req, content_type='text/plain',
+                                      body=('Invalid %s' % header).encode())
         self._maybe_autocreate(req, broker, timestamp, account, policy_index)
         if not os.path.exists(broker.db_file):
             return HTTPNotFound(request=req)
-        broker.put_object(obj, timestamp.internal, size, content_type, etag, 0,
-                          policy_index, ctype_ts, meta_ts)
+        try:
+            broker.put_object(obj, timestamp.internal, size, content_type, etag, 0,
+                              policy_index, ctype_ts, meta_ts)
+        except InvalidRecordError:
+            return HTTPBadRequest(request=req, content_type='text/plain',
+                                  body=b'Invalid object update')
         return HTTPCreated(request=req)
 
     def _update_or_create(self, req, broker, timestamp, new_policy, requested_policy):

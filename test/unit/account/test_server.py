@@ -215,3 +215,31 @@ def test_golden_head(golden):
     for name, value in headers.items():
         if name.startswith('X-Account') or name in ('Content-Type', 'X-Timestamp'):
             assert resp.headers[name] == value, name
+
+
+@pytest.mark.parametrize('headers', [
+    {'X-Account-Meta-A': '\xff'}, {'X-Account-Meta-A': 'x\x00y'},
+    {'X-Account-Sysmeta-S': '\xc3('}])
+def test_post_bad_metadata_text_is_400_and_changes_nothing(app, headers):
+    put_account(app, **{'X-Account-Meta-A': 'old'})
+    hdrs = {'X-Timestamp': ts(5)}
+    hdrs.update(headers)
+    resp = call(app, '/sda/1/a', 'POST', hdrs)
+    assert (resp.status_int, resp.body) == (400, b'Metadata must be valid UTF-8')
+    head = call(app, '/sda/1/a', 'HEAD').headers
+    assert head['X-Account-Meta-A'] == 'old'
+    assert 'X-Account-Sysmeta-S' not in head
+
+
+@pytest.mark.parametrize('query, status, body', [
+    ('limit=10001', 412, b'Maximum limit is 10000'),
+    ('marker=%FF', 400, b'"marker" parameter not valid UTF-8'),
+    ('end_marker=a%00', 400, b'"end_marker" parameter not valid UTF-8'),
+    ('prefix=%C0', 400, b'"prefix" parameter not valid UTF-8'),
+    ('delimiter=%FF', 400, b'"delimiter" parameter not valid UTF-8'),
+])
+def test_bad_listing_params(app, query, status, body):
+    put_account(app)
+    report(app, 'c')
+    resp = call(app, '/sda/1/a?' + query)
+    assert (resp.status_int, resp.body) == (status, body)

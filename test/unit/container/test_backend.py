@@ -16,6 +16,11 @@ FIXTURES = '/work/shared/fixtures/swift-2.38/dbs'
 DBS_JSON = os.path.join(FIXTURES, 'dbs.json')
 
 
+def read_bytes(path):
+    with open(path, 'rb') as fp:
+        return fp.read()
+
+
 def _fixture(kind, name):
     with open(DBS_JSON) as fp:
         for entry in json.load(fp)['dbs']:
@@ -171,6 +176,41 @@ def test_corrupt_pending_entry_is_skipped(tmp_path):
     with open(broker.pending_file, 'ab') as fp:
         fp.write(b':!!notbase64pickle')
     assert [r[0] for r in broker.list_objects_iter(10, '', None, None, None)] == ['good']
+
+
+def test_unstorable_text_never_reaches_the_pending_file(tmp_path):
+    from swift.common.db import InvalidRecordError
+    broker = make_broker(tmp_path)
+    broker.put_object('good', ts(1), 1, 't/p', 'e')
+    before = read_bytes(broker.pending_file)
+    for bad in [dict(name='bad\udcff'), dict(content_type='t\udcff'),
+                dict(etag='\udcfe')]:
+        args = dict(name='n', timestamp=ts(2), size=1, content_type='t/p', etag='e')
+        args.update(bad)
+        with pytest.raises(InvalidRecordError):
+            broker.put_object(**args)
+    assert read_bytes(broker.pending_file) == before
+    assert [r[0] for r in broker.list_objects_iter(10, '', None, None, None)] == ['good']
+
+
+def test_poisoned_pending_record_is_skipped_not_fatal(tmp_path):
+    """A pending file written before the check (or by hand) with a record SQLite
+    cannot store: that record is logged and dropped, the others are merged."""
+    errors = []
+
+    class Logger:
+        def error(self, msg, *args):
+            errors.append(msg % args)
+    broker = make_broker(tmp_path)
+    broker.logger = Logger()
+    with open(broker.pending_file, 'wb') as fp:
+        for name in ('a', 'b\udcff', 'c'):
+            fp.write(encode_pending_record((name, ts(1), 1, 't/p', 'e', 0, 0, None,
+                                            None)))
+    assert [r[0] for r in broker.list_objects_iter(10, '', None, None, None)] == ['a', 'c']
+    assert broker.get_info()['object_count'] == 2
+    assert len(errors) == 1 and 'Invalid pending entry' in errors[0]
+    assert os.path.getsize(broker.pending_file) == 0
 
 
 def test_unsafe_pickle_in_pending_is_refused(tmp_path):

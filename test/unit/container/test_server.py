@@ -70,6 +70,11 @@ class FakeConnect:
         return Conn()
 
 
+def read_bytes(path):
+    with open(path, 'rb') as fp:
+        return fp.read()
+
+
 @pytest.fixture
 def devices(tmp_path):
     (tmp_path / 'sda').mkdir()
@@ -244,6 +249,47 @@ def test_bad_object_update_headers(app):
                                              'X-Content-Type': 't', 'X-Etag': 'e'})
     assert resp.status_int == 400
     assert json.loads(call(app, '/sda/1/a/c?format=json').body) == []
+
+
+@pytest.mark.parametrize('header, value', [
+    ('X-Content-Type', 'text/\xff'), ('X-Content-Type', 'a\x00b'),
+    ('X-Etag', '\xc3'), ('X-Etag', 'e\x00')])
+def test_object_update_with_bad_text_is_400_and_stores_nothing(app, devices, header,
+                                                               value):
+    put_container(app)
+    put_object(app, 'kept')
+    pending = [os.path.join(root, f) for root, _d, files in os.walk(str(devices))
+               for f in files if f.endswith('.pending')][0]
+    before = read_bytes(pending)
+    resp = put_object(app, 'bad', **{header: value})
+    assert (resp.status_int, resp.body) == (400, ('Invalid %s' % header).encode())
+    assert read_bytes(pending) == before
+    resp = call(app, '/sda/1/a/c?format=json')
+    assert [r['name'] for r in json.loads(resp.body)] == ['kept']
+    assert call(app, '/sda/1/a/c', 'HEAD').headers['X-Container-Object-Count'] == '1'
+
+
+@pytest.mark.parametrize('headers', [
+    {'X-Container-Meta-A': '\xff'}, {'X-Container-Meta-A': 'x\x00y'},
+    {'X-Container-Read': '\xc3('}, {'X-Container-Sysmeta-S': '\xff'}])
+def test_post_bad_metadata_text_is_400_and_changes_nothing(app, headers):
+    put_container(app, **{'X-Container-Meta-A': 'old'})
+    before = call(app, '/sda/1/a/c', 'HEAD').headers
+    hdrs = {'X-Timestamp': ts(5)}
+    hdrs.update(headers)
+    resp = call(app, '/sda/1/a/c', 'POST', hdrs)
+    assert (resp.status_int, resp.body) == (400, b'Metadata must be valid UTF-8')
+    after = call(app, '/sda/1/a/c', 'HEAD').headers
+    assert after['X-Container-Meta-A'] == 'old'
+    assert after['X-PUT-Timestamp'] == before['X-PUT-Timestamp']
+    assert 'X-Container-Read' not in after and 'X-Container-Sysmeta-S' not in after
+
+
+def test_undecodable_metadata_header_name_is_not_a_500(app):
+    put_container(app)
+    resp = call(app, '/sda/1/a/c', 'POST', {'X-Timestamp': ts(5),
+                                            'X-Container-Meta-\xff': 'v'})
+    assert resp.status_int in (204, 400)
 
 
 def test_unmounted_drive_is_507(devices, logger, connect):
