@@ -47,6 +47,19 @@ def quorum_size(node_count):
     return node_count // 2 + 1
 
 
+class ShortBodyError(Exception):
+    """A backend closed the connection before sending the whole body (the remote
+    side's fault).
+
+    :ivar node: the node; ``missing``: bytes still expected.
+    """
+
+    def __init__(self, node, missing):
+        super().__init__('%s closed with %s bytes missing' % (node_name(node), missing))
+        self.node = node
+        self.missing = missing
+
+
 class BackendResponse:
     """One storage node's answer (body read fully; use for non-streaming requests).
 
@@ -474,6 +487,11 @@ class Controller:
                 with ChunkReadTimeout(timeout):
                     chunk = resp.read(chunk_size)
                 if not chunk:
+                    # http.client returns b'' when the server closes early; it
+                    # still knows how many bytes were promised.
+                    missing = getattr(resp, 'length', None)
+                    if missing:
+                        raise ShortBodyError(node, missing)
                     break
                 yield chunk
         except (Exception, ChunkReadTimeout) as err:

@@ -70,8 +70,10 @@ class Request:
 
 
 class FakeResponse:
-    def __init__(self, status, headers=None, body=b'', break_after=None):
+    def __init__(self, status, headers=None, body=b'', break_after=None,
+                 close_after=None):
         self.break_after = break_after
+        self.close_after = close_after
         self.status = status
         self.reason = RESPONSE_REASONS.get(status, ('Unknown', ''))[0]
         self._headers = HeaderKeyDict(headers or {})
@@ -85,7 +87,17 @@ class FakeResponse:
     def getheader(self, name, default=None):
         return self._headers.get(name, default)
 
+    @property
+    def length(self):
+        """Bytes still promised (http.client's attribute)."""
+        return len(self._body.getvalue()) - self._body.tell()
+
     def read(self, size=-1):
+        if self.close_after is not None and self._body.tell() >= self.close_after:
+            return b''   # the server went away: EOF before Content-Length
+        if self.close_after is not None:
+            size = min(size if size >= 0 else 1 << 30,
+                       self.close_after - self._body.tell())
         if self.break_after is not None and self._body.tell() >= self.break_after:
             raise ConnectionResetError('backend died mid-body')
         if self.break_after is not None:
@@ -153,6 +165,7 @@ class FakeCluster:
         self.expect_overrides = {}
         self.send_failures = set()
         self.broken_reads = {}   # port -> bytes served before the body breaks
+        self.closed_reads = {}   # port -> bytes served before the server hangs up
         self.hold = {}           # port -> concurrency.Event the response waits for
         self.store = {}       # (port, device, path) -> {'headers':..., 'body':...}
         self.clock_time = clock_time
@@ -239,7 +252,8 @@ class FakeCluster:
         if request.method == 'HEAD':
             body = b''
         return FakeResponse(status, headers, body,
-                            break_after=self.broken_reads.get(port))
+                            break_after=self.broken_reads.get(port),
+                            close_after=self.closed_reads.get(port))
 
     def _container(self, request):
         key = self._key(request)

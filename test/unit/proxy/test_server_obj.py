@@ -298,3 +298,15 @@ def test_slow_node_does_not_hold_up_a_decided_put(make_app, cluster):
     finally:
         gate.send()
         concurrency.sleep(0)
+
+
+def test_get_resumes_when_backend_hangs_up_early(ready, cluster):
+    body = b'z' * 200000
+    call(ready, OBJ, 'PUT', body=body)
+    ring = ready.get_object_ring(0)
+    primaries = ring.get_part_nodes(ring.get_part(b'AUTH_test', b'c', b'o'))
+    cluster.closed_reads[primaries[0]['port']] = 100000
+    resp = call(ready, OBJ)
+    assert resp.body == body
+    gets = [r for r in cluster.requests if r.method == 'GET']
+    assert gets[-1].headers['Range'] == 'bytes=100000-199999'
