@@ -4,7 +4,10 @@
 #   partition that is empty, '.', '..' or contains '/' is 400;
 # - writes carry X-Timestamp; missing or unparseable is 400;
 # - the whole path must be UTF-8 without NUL, else 412 "Invalid UTF8 or contains NULL";
-# - with mount_check the device must be a mount point, else 507.
+# - with mount_check the device must be a mount point, else 507;
+# - OPTIONS (any path, even /) is 200 with ``Allow`` (the verbs, sorted) and
+#   ``Server: <server_type>/<swift version>``, as Swift's BaseStorageServer answers it;
+#   swift-recon --validate-servers reads that Server header.
 """Validation helpers for requests arriving at account/container servers."""
 
 import os
@@ -12,7 +15,8 @@ import urllib.parse
 
 from swift.common.constraints import valid_utf8
 from swift.common.fs import is_mount
-from swift.common.swob import HTTPBadRequest, split_path, wsgi_to_str
+from swift import __version__ as swift_version
+from swift.common.swob import HTTPBadRequest, HTTPOk, split_path, wsgi_to_str
 from swift.common.timestamp import InvalidTimestamp, Timestamp
 
 
@@ -111,3 +115,22 @@ def native(value):
 def as_referer(req):
     """``'<METHOD> <url>'`` as Swift puts in backend Referer headers."""
     return '%s %s' % (req.method, req.url)
+
+
+def handles_options(replication_server):
+    """True when a storage server answers OPTIONS: Swift leaves it out of a
+    replication-only server (``replication_server = true``) but not of the others."""
+    return replication_server is not True
+
+
+def options_response(req, server_type, allowed_methods):
+    """Swift's storage-server answer to OPTIONS.
+
+    :param server_type: e.g. ``'account-server'``, ``'container-server'``.
+    :param allowed_methods: the verbs the server dispatches (OPTIONS is added).
+    :returns: a 200 response with ``Allow: DELETE, GET, ...`` (sorted, comma-space
+        separated) and ``Server: <server_type>/<swift.__version__>``, empty body.
+    """
+    allowed = sorted(set(allowed_methods) | {'OPTIONS'})
+    return HTTPOk(request=req, headers={'Allow': ', '.join(allowed),
+                                        'Server': '%s/%s' % (server_type, swift_version)})

@@ -301,6 +301,26 @@ def test_unmounted_drive_is_507(devices, logger, connect):
     assert db_files(devices) == []
 
 
+@pytest.mark.parametrize('path', ['/', '/sda/1/a/c', '/sda/1/a/c/o'])
+def test_options_like_swift(app, devices, path):
+    import swift
+    resp = call(app, path, 'OPTIONS')
+    assert (resp.status_int, resp.body) == (200, b'')
+    assert resp.headers['Server'] == 'container-server/%s' % swift.__version__
+    allow = resp.headers['Allow'].split(', ')
+    assert allow == sorted(allow)
+    assert {'DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'} <= set(allow)
+    assert db_files(devices) == []
+
+
+def test_replication_only_server_refuses_options(devices, logger, connect):
+    config = ContainerServerConfig(devices=str(devices), mount_check=False,
+                                   replication_server=True)
+    app = ContainerController(config, logger=logger, policies=POLICIES,
+                              http_connect=connect)
+    assert call(app, '/', 'OPTIONS').status_int == 405
+
+
 def test_unknown_method(app):
     assert call(app, '/sda/1/a/c', 'COPY').status_int == 405
 
