@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from swift.account.backend import AccountBroker
 from swift.common import listing
+from swift.common.backend_request import handles_options, options_response
 from swift.common.backend_request import (
     DriveUnavailable, check_drive, is_sys_or_user_meta, native, path_is_valid_utf8,
     split_and_validate_path, valid_timestamp)
@@ -277,6 +278,8 @@ class AccountController:
         """Dispatch one request; never raises (500 with a logged traceback)."""
         if not path_is_valid_utf8(req):
             return HTTPPreconditionFailed(request=req, body=b'Invalid UTF8 or contains NULL')
+        if req.method == 'OPTIONS' and handles_options(self.config.replication_server):
+            return options_response(req, self.server_type, self.allowed_methods)
         if req.method not in self.allowed_methods:
             return HTTPMethodNotAllowed(request=req)
         try:

@@ -159,7 +159,7 @@ def test_bl06_accept(app, accept, status):
 @pytest.mark.parametrize('path, method, status', [
     ('/sda/1/a%FF', 'PUT', 412), ('/sda/1/a%00', 'PUT', 412), ('/sda/1', 'PUT', 400),
     ('/sda/1/a/c/o', 'PUT', 400), ('/sda/1/a?limit=10001', 'GET', 412),
-    ('/sda/1/a?marker=%FF', 'GET', 400), ('/sda/1/a', 'OPTIONS', 405),
+    ('/sda/1/a?marker=%FF', 'GET', 400), ('/sda/1/a', 'OPTIONS', 200),
 ])
 def test_bad_input_no_db(app, tmp_path, path, method, status):
     assert call(app, path, method, {'X-Timestamp': ts(1)}).status_int == status
@@ -243,3 +243,22 @@ def test_bad_listing_params(app, query, status, body):
     report(app, 'c')
     resp = call(app, '/sda/1/a?' + query)
     assert (resp.status_int, resp.body) == (status, body)
+
+
+@pytest.mark.parametrize('path', ['/', '/sda/1/a', '/sda/1/a/c'])
+def test_options_like_swift(app, tmp_path, path):
+    import swift
+    resp = call(app, path, 'OPTIONS')
+    assert (resp.status_int, resp.body) == (200, b'')
+    assert resp.headers['Server'] == 'account-server/%s' % swift.__version__
+    allow = resp.headers['Allow'].split(', ')
+    assert allow == sorted(allow)
+    assert {'DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'} <= set(allow)
+    assert not os.path.exists(tmp_path / 'sda' / 'accounts')
+
+
+def test_replication_only_server_refuses_options(tmp_path):
+    app = AccountController(AccountServerConfig(devices=str(tmp_path), mount_check=False,
+                                                replication_server=True),
+                            logger=NullLogger(), policies=POLICIES)
+    assert call(app, '/', 'OPTIONS').status_int == 405
