@@ -162,6 +162,8 @@ class NodeIter:
                 continue
             if 'handoff_index' in node:
                 self.handoffs_used += 1
+                if self.app.config.log_handoffs:
+                    self.app.logger.warning('Handoff requested (%d)', self.handoffs_used)
             given += 1
             yield node
 
