@@ -29,6 +29,7 @@ from swift.proxy.controllers.info import register_swift_info
 
 ADMIN_GROUP = '.admin'
 RESELLER_ADMIN_GROUP = '.reseller_admin'
+RESELLER_READER_GROUP = '.reseller_reader'
 
 
 # ---------------------------------------------------------------- ACLs (v1 syntax)
@@ -298,6 +299,9 @@ class TempAuth:
                 and not account[len(prefix):].startswith('.'):
             req.environ['swift_owner'] = True
             return None
+        if RESELLER_READER_GROUP in user_groups and req.method in ('GET', 'HEAD') \
+                and not account[len(prefix):].startswith('.'):
+            return None   # read access to every account, not ownership
         # The owner of <prefix>x owns the same account under every prefix (with the
         # prefix's required group checked above, e.g. a service token).
         owner_ids = {p + account[len(prefix):] for p in self.reseller_prefixes}

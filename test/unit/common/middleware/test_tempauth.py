@@ -74,6 +74,7 @@ CONF = {'user_test_tester': 'testing .admin',
         'user_test_tester3': 'testing3',
         'user_test2_tester2': 'testing2 .admin',
         'user_admin_admin': 'admin .admin .reseller_admin',
+        'user_audit_reader': 'rpw .reseller_reader',
         'user_other_x': 'pw http://example.com/v1/AUTH_elsewhere'}
 
 
@@ -248,3 +249,11 @@ def test_several_reseller_prefixes_and_service_tokens():
     assert call('/v1/SERVICE_test/c', {'X-Auth-Token': user,
                                        'X-Service-Token': service}).status_int == 204
     assert call('/v1/SERVICE_test/c').status_int == 401
+
+
+def test_reseller_reader_reads_every_account(setup):
+    call = setup[0]
+    reader = {'X-Auth-Token': login(call, 'audit:reader', 'rpw').headers['X-Auth-Token']}
+    assert call('/v1/AUTH_test/c', reader).status_int == 204
+    assert call('/v1/AUTH_test2', reader, method='HEAD').status_int == 204
+    assert call('/v1/AUTH_test/c/o', reader, method='PUT').status_int == 403
