@@ -10,6 +10,7 @@
 # - HEAD/GET answer 404 (with X-Account-Status: Deleted when marked) for gone accounts.
 """AccountController: the account server WSGI app, app_factory and main."""
 
+import json
 import os
 import time
 from dataclasses import dataclass
@@ -114,7 +115,10 @@ class AccountController:
         methods = ['PUT', 'HEAD', 'GET', 'POST', 'DELETE']
         if config.replication_server is True:
             methods = []
+        if config.replication_server is not False:
+            methods.append('REPLICATE')
         self.allowed_methods = methods
+        self.replicator_rpc = None
 
     # -- helpers -------------------------------------------------------------------
 
@@ -271,6 +275,24 @@ class AccountController:
             return self._deleted_response(broker, req, HTTPNotFound)
         self._update_metadata(req, broker, timestamp)
         return HTTPNoContent(request=req)
+
+    def REPLICATE(self, req):
+        """DB replication ops, handled by swift.common.db_replicator.ReplicatorRpc."""
+        from swift.common.db_replicator import ReplicatorRpc
+        drive, partition, db_hash = self._split(req, 3)
+        self._check_drive(req, drive)
+        try:
+            args = json.load(req.environ['wsgi.input'])
+        except ValueError as err:
+            return HTTPBadRequest(request=req, body=str(err).encode('utf-8'),
+                                  content_type='text/plain')
+        if self.replicator_rpc is None:
+            self.replicator_rpc = ReplicatorRpc(
+                self.config.devices, DATADIR, AccountBroker, self.config.mount_check,
+                logger=self.logger)
+        response = self.replicator_rpc.dispatch((drive, partition, db_hash), args)
+        response.request = req
+        return response
 
     # -- WSGI ----------------------------------------------------------------------
 
