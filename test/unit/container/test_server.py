@@ -347,6 +347,48 @@ def test_metadata_put_post_merge_and_remove(app):
     assert 'X-Container-Meta-Color' not in call(app, '/sda/1/a/c', 'HEAD').headers
 
 
+MIDDLEWARE_HEADERS = [
+    ('X-Container-Read', '.r:*,.rlistings'), ('X-Container-Write', 'a:u'),
+    ('X-Container-Sync-To', '//realm/cluster/AUTH_b/c2'), ('X-Container-Sync-Key', 'k'),
+    ('X-Versions-Location', 'vers'), ('X-History-Location', 'hist'),
+    ('X-Container-Meta-Quota-Bytes', '100'), ('X-Container-Meta-Quota-Count', '5'),
+    ('X-Container-Meta-Temp-URL-Key', 'secret'),
+    ('X-Container-Meta-Access-Control-Allow-Origin', 'http://x'),
+    ('X-Container-Meta-Web-Index', 'index.html'),
+    ('X-Container-Sysmeta-Versions-Location', 'vers2'),
+    ('X-Container-Sysmeta-Versions-Enabled', 'True'),
+]
+
+
+@pytest.mark.parametrize('header, value', MIDDLEWARE_HEADERS)
+@pytest.mark.parametrize('verb', ['PUT', 'POST'])
+def test_middleware_headers_stored_returned_and_removed(app, verb, header, value):
+    put_container(app)
+    resp = call(app, '/sda/1/a/c', verb, {'X-Timestamp': ts(2), header: value})
+    assert resp.status_int in (202, 204)
+    for method in ('HEAD', 'GET'):
+        assert call(app, '/sda/1/a/c', method).headers[header] == value
+    call(app, '/sda/1/a/c', 'POST', {'X-Timestamp': ts(3), header: ''})
+    assert header not in call(app, '/sda/1/a/c', 'HEAD').headers
+
+
+def test_changing_sync_to_resets_sync_points(app, devices):
+    from swift.container.backend import ContainerBroker
+    put_container(app, **{'X-Container-Sync-To': '//r/c/AUTH_b/x'})
+    path = [os.path.join(root, f) for root, _d, files in os.walk(str(devices))
+            for f in files if f.endswith('.db')][0]
+    broker = ContainerBroker(path)
+    broker.set_x_container_sync_points(5, 7)
+    call(app, '/sda/1/a/c', 'POST', {'X-Timestamp': ts(3),
+                                     'X-Container-Sync-To': '//r/c/AUTH_b/x'})
+    info = broker.get_info()
+    assert (info['x_container_sync_point1'], info['x_container_sync_point2']) == (5, 7)
+    call(app, '/sda/1/a/c', 'POST', {'X-Timestamp': ts(4),
+                                     'X-Container-Sync-To': '//r/c/AUTH_b/y'})
+    info = broker.get_info()
+    assert (info['x_container_sync_point1'], info['x_container_sync_point2']) == (-1, -1)
+
+
 def test_utf8_metadata_roundtrip(app):
     value = 'caf\u00e9 \u2603'.encode('utf-8').decode('latin-1')
     put_container(app, **{'X-Container-Meta-Name': value})
