@@ -257,3 +257,12 @@ def test_reseller_reader_reads_every_account(setup):
     assert call('/v1/AUTH_test/c', reader).status_int == 204
     assert call('/v1/AUTH_test2', reader, method='HEAD').status_int == 204
     assert call('/v1/AUTH_test/c/o', reader, method='PUT').status_int == 403
+
+
+def test_info_lookups_from_before_tempauth_are_pre_authorised(setup):
+    from swift.proxy.info_cache import get_container_info
+    call, cache, _clock, proxy, auth = setup
+    proxy.acl = None
+    env = {'PATH_INFO': '/v1/AUTH_test/c/o', 'swift.cache': cache}
+    info = get_container_info(env, auth)     # no token at all
+    assert info['status'] == 204
