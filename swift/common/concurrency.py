@@ -56,6 +56,11 @@ def greenthread_yield():
     eventlet.sleep(0)
 
 
+def current_greenthread():
+    """The running greenthread (a greenlet), e.g. to :data:`kill` it later."""
+    return greenlet.getcurrent()
+
+
 def reinit_after_fork():
     """Give a forked child a fresh hub: the parent's epoll fd must not be shared."""
     import eventlet.hubs

@@ -25,6 +25,7 @@ DEFAULT_BACKLOG = 4096            # Swift's listen backlog
 DEFAULT_MAX_CLIENTS = 1024        # concurrent requests per worker (green pool size)
 DEFAULT_CLIENT_TIMEOUT_S = 60.0   # idle client socket timeout
 BIND_TIMEOUT_S = 30.0             # keep retrying a busy address this long (Swift's default)
+SIGNAL_POLL_S = 0.2               # how often a worker looks for a noted SIGHUP
 RESPAWN_DELAY_S = 1.0             # pause before restarting a dead worker, so a crash loop
                                   # cannot spin the CPU
 
@@ -222,8 +223,8 @@ class _AccessLog:
 def serve(sock, app, conf, logger):
     """Serve ``app`` on ``sock`` in this process until SIGHUP (graceful) or SIGTERM.
 
-    On SIGHUP the listen socket closes (no new connections); requests in flight finish;
-    then this returns.
+    On SIGHUP the server stops accepting (its listen socket closes); requests in flight
+    finish; then this returns.
 
     :param sock: a bound, listening green socket.
     :param app: WSGI callable.
@@ -237,30 +238,35 @@ def serve(sock, app, conf, logger):
     client_timeout_s = config_number(conf.get('client_timeout', DEFAULT_CLIENT_TIMEOUT_S),
                                      float, 'client_timeout', minimum=0)
     pool = concurrency.GreenPool(max_clients)
-    server = concurrency.spawn(
-        concurrency.wsgi.server, sock, app, log=_AccessLog(logger), custom_pool=pool,
-        socket_timeout=client_timeout_s, log_output=False, debug=False,
-        url_length_limit=_max_request_line(conf), capitalize_response_headers=False)
+    serving = concurrency.current_greenthread()
+    stopping = []
 
     def _graceful(signum, frame):
+        # Only note it: the handler runs inside the hub's poll, which Python resumes
+        # with its old timeout, so work scheduled from here could wait that long.
+        stopping.append(signum)
+
+    def _watch_for_sighup():
+        while not stopping:
+            concurrency.sleep(SIGNAL_POLL_S)
         logger.info('SIGHUP received: finishing in-flight requests')
-        # eventlet's server loop ends on SystemExit raised in its accept(), then waits
-        # for its pool; throwing from a fresh greenthread keeps the signal frame clean.
-        concurrency.spawn_n(server.kill, SystemExit)
+        # eventlet's server loop ends on SystemExit raised where it waits (accept),
+        # then waits for its pool.
+        concurrency.kill(serving, SystemExit)
 
     signal.signal(signal.SIGHUP, _graceful)
+    watcher = concurrency.spawn(_watch_for_sighup)
     try:
-        server.wait()
+        concurrency.wsgi.server(
+            sock, app, log=_AccessLog(logger), custom_pool=pool,
+            socket_timeout=client_timeout_s, log_output=False, debug=False,
+            url_length_limit=_max_request_line(conf), capitalize_response_headers=False)
     except SystemExit:
-        pass
+        pass   # SIGHUP before the server loop was entered
+    finally:
+        if not stopping:
+            watcher.kill()
     pool.waitall()
-
-
-def _close_quietly(sock):
-    try:
-        sock.close()
-    except OSError:
-        pass
 
 
 def cluster_limits(conf):

@@ -279,6 +279,28 @@ class TestLifecycle:
         assert new != old and not manager.pid_alive(old), out
         assert cluster.run('object.1', 'stop')[0] == 0
 
+    def test_reload_and_shutdown_are_graceful(self, cluster):
+        assert cluster.run('object.1', 'start')[0] == 0
+        old = int(cluster.pid_file('object-server', 1).read_text())
+        status, out = cluster.run('object.1', 'reload', '-v')
+        assert status == 0, out
+        assert 'Signal object-server  pid: %d  signal: %d' % (old, signal.SIGHUP) in out
+        new = int(cluster.pid_file('object-server', 1).read_text())
+        assert new != old and not manager.pid_alive(old)
+        status, out = cluster.run('object.1', 'shutdown', '-v')
+        assert status == 0, out
+        assert 'pid: %d  signal: %d' % (new, signal.SIGHUP) in out
+        assert not cluster.pid_file('object-server', 1).exists()
+
+    def test_run_dir_option(self, cluster):
+        other = cluster.tmp / 'other-run'
+        status, out = cluster.run('object.2', 'start', '-r', str(other))
+        assert status == 0, out
+        assert (other / 'object-server' / '2.pid').exists()
+        assert not cluster.pid_file('object-server', 2).exists()
+        assert cluster.run('object.2', 'status')[0] == 1      # not in SWIFT_RUN_DIR
+        assert cluster.run('object.2', 'stop', '--run-dir', str(other))[0] == 0
+
     def test_failed_start_names_log(self, cluster):
         conf = cluster.swift_dir / 'object-server' / '1.conf'
         conf.write_text(conf.read_text().replace('name = object-1',
