@@ -406,12 +406,13 @@ class ObjectController(Controller):
         for headers in headers_list:
             pile.spawn(self._connect_any, nodes, partition, headers, length)
         putters = [p for p in pile if p is not None]
-        early = self._early_answer(req, putters, quorum)
-        if early is not None:
-            return early
         streaming = [p for p in putters if p.final is None]
-        error = self._send_body(req, streaming, putters, quorum, length)
+        error = self._early_answer(req, putters, quorum) or \
+            self._send_body(req, streaming, putters, quorum, length)
         if error is not None:
+            # Backends waiting for a body must not wait for their time-out.
+            for putter in streaming:
+                putter.conn.close()
             return error
         self._collect_responses(putters, streaming, len(primaries), quorum)
         answered = [p.final for p in putters if p.final is not None]

@@ -64,6 +64,7 @@ class Request:
         self.headers = HeaderKeyDict(headers)
         self.query = query
         self.body = b''
+        self.closed = False
 
     def __repr__(self):
         return '<%s %s %s>' % (self.method, self.path, self.node['port'])
@@ -129,7 +130,7 @@ class FakeConn:
         pass
 
     def close(self):
-        pass
+        self.request.closed = True
 
     def getexpect(self):
         early = self.cluster.expect_status(self.request)

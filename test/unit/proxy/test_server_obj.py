@@ -310,3 +310,13 @@ def test_get_resumes_when_backend_hangs_up_early(ready, cluster):
     assert resp.body == body
     gets = [r for r in cluster.requests if r.method == 'GET']
     assert gets[-1].headers['Range'] == 'bytes=100000-199999'
+
+
+def test_early_412_closes_the_other_connections(ready, cluster):
+    ring = ready.get_object_ring(0)
+    primaries = ring.get_part_nodes(ring.get_part(b'AUTH_test', b'c', b'o'))
+    cluster.expect_overrides[primaries[0]['port']] = 412
+    resp = call(ready, OBJ, 'PUT', body=b'abc', headers={'If-None-Match': '*'})
+    assert resp.status_int == 412
+    others = [r for r in object_puts(cluster) if r.node['port'] != primaries[0]['port']]
+    assert len(others) == 2 and all(r.closed and r.body == b'' for r in others)
