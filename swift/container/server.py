@@ -8,7 +8,7 @@
 # - DELETE container: 409 when not empty, 404 when absent;
 # - after container PUT/DELETE the stats go to the account servers named by
 #   X-Account-Host/-Device/-Partition (short timeouts; a failure is only logged, the
-#   container-updater catches up; a 404 from the account makes the answer 404);
+#   container-updater catches up; a 404 from every account makes the answer 404);
 # - POST merges metadata (and bumps put_timestamp), with the cumulative limits;
 # - GET lists objects in json/xml/plain; HEAD/GET of a missing container is 404.
 """ContainerController: the container server WSGI app, app_factory and main."""
@@ -201,7 +201,8 @@ class ContainerController:
     def account_update(self, req, account, container, broker):
         """Send the container's stats to each account server the proxy named.
 
-        :returns: HTTPNotFound if an account server answered 404, else None.
+        :returns: HTTPNotFound when every account server answered 404 (Swift's
+            rule: the account is gone everywhere), else None.
         """
         hosts = [h.strip() for h in req.headers.get('X-Account-Host', '').split(',')]
         devices = [d.strip() for d in req.headers.get('X-Account-Device', '').split(',')]
@@ -213,7 +214,7 @@ class ContainerController:
                               req.headers.get('X-Account-Device', ''))
             return HTTPBadRequest(request=req)
         updates = list(zip(hosts, devices)) if partition else []
-        account_404 = False
+        account_404s = 0
         info = broker.get_info() if updates else None
         for host, device in updates:
             headers = HeaderKeyDict({
@@ -230,8 +231,10 @@ class ContainerController:
             status = self._send_account_update(host, device, partition, account,
                                                container, headers)
             if status == 404:
-                account_404 = True
-        return HTTPNotFound(request=req) if account_404 else None
+                account_404s += 1
+        if updates and account_404s == len(updates):
+            return HTTPNotFound(request=req)
+        return None
 
     def _send_account_update(self, host, device, partition, account, container, headers):
         ip, port = host.rsplit(':', 1)

@@ -462,6 +462,23 @@ def test_account_404_makes_container_put_404(devices, logger):
     assert put_container(app, **ACCOUNT_HEADERS).status_int == 404
 
 
+@pytest.mark.parametrize('statuses, expected', [
+    ({'10.0.0.1': 404, '10.0.0.2': 404}, 404),
+    ({'10.0.0.1': 404, '10.0.0.2': 201}, 201),
+    ({'10.0.0.1': 404, '10.0.0.2': 503}, 201),
+])
+def test_container_put_is_404_only_when_every_account_says_404(devices, logger,
+                                                               statuses, expected):
+    class PerHostConnect(FakeConnect):
+        def __call__(self, ip, *args, **kwargs):
+            self.status = statuses[ip]
+            return super().__call__(ip, *args, **kwargs)
+    app = ContainerController(ContainerServerConfig(devices=str(devices), mount_check=False),
+                              logger=logger, policies=POLICIES,
+                              http_connect=PerHostConnect())
+    assert put_container(app, **ACCOUNT_HEADERS).status_int == expected
+
+
 def test_mismatched_account_hosts_is_400(app):
     headers = dict(ACCOUNT_HEADERS, **{'X-Account-Device': 'sdb'})
     assert put_container(app, **headers).status_int == 400
