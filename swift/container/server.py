@@ -13,6 +13,7 @@
 # - GET lists objects in json/xml/plain; HEAD/GET of a missing container is 404.
 """ContainerController: the container server WSGI app, app_factory and main."""
 
+import json
 import os
 import time
 from dataclasses import dataclass
@@ -131,6 +132,9 @@ class ContainerController:
         self.http_connect = http_connect
         self.allowed_methods = [] if config.replication_server is True else \
             ['PUT', 'HEAD', 'GET', 'POST', 'DELETE']
+        if config.replication_server is not False:
+            self.allowed_methods.append('REPLICATE')
+        self.replicator_rpc = None
 
     # -- helpers -------------------------------------------------------------------
 
@@ -428,6 +432,25 @@ class ContainerController:
         if not body:
             resp.status_int = 204
         return resp
+
+    def REPLICATE(self, req):
+        """DB replication ops, handled by swift.common.db_replicator.ReplicatorRpc."""
+        from swift.common.db_replicator import ReplicatorRpc
+        drive, partition, db_hash = [native(seg) for seg in
+                                     split_and_validate_path(req, 3)]
+        self._check_drive(req, drive)
+        try:
+            args = json.load(req.environ['wsgi.input'])
+        except ValueError as err:
+            return HTTPBadRequest(request=req, body=str(err).encode('utf-8'),
+                                  content_type='text/plain')
+        if self.replicator_rpc is None:
+            self.replicator_rpc = ReplicatorRpc(
+                self.config.devices, DATADIR, ContainerBroker, self.config.mount_check,
+                logger=self.logger)
+        response = self.replicator_rpc.dispatch((drive, partition, db_hash), args)
+        response.request = req
+        return response
 
     # -- WSGI ----------------------------------------------------------------------
 
