@@ -41,6 +41,14 @@ def object_good_status(status):
     return 200 <= status < 400 or status in (412, 416)
 
 
+def clean_content_type(value):
+    """Drop the internal ``swift_bytes=`` parameter from a stored Content-Type."""
+    if 'swift_bytes=' not in value:
+        return value
+    parts = [p for p in value.split(';') if not p.strip().startswith('swift_bytes=')]
+    return ';'.join(parts)
+
+
 def resumable_span(backend):
     """(first byte, last byte) of a 200 or single-range 206 answer, or None."""
     try:
@@ -160,6 +168,8 @@ class ObjectController(Controller):
         resp = Response(status='%d %s' % (backend.status, backend.reason), request=req)
         copy_response_headers(resp, backend.getheaders())
         resp.headers['Accept-Ranges'] = 'bytes'
+        if ';' in resp.headers.get('Content-Type', ''):
+            resp.headers['Content-Type'] = clean_content_type(resp.headers['Content-Type'])
         if req.method == 'HEAD' or backend.status in (204, 304):
             backend.close()
         else:

@@ -320,3 +320,10 @@ def test_early_412_closes_the_other_connections(ready, cluster):
     assert resp.status_int == 412
     others = [r for r in object_puts(cluster) if r.node['port'] != primaries[0]['port']]
     assert len(others) == 2 and all(r.closed and r.body == b'' for r in others)
+
+
+def test_swift_bytes_param_hidden():
+    from swift.proxy.controllers.obj import clean_content_type
+    assert clean_content_type('text/plain;swift_bytes=123') == 'text/plain'
+    assert clean_content_type('text/plain; charset=utf-8') == 'text/plain; charset=utf-8'
+    assert clean_content_type('a/b;x=1;swift_bytes=5') == 'a/b;x=1'
