@@ -72,7 +72,8 @@ class FakeSwift:
                             headers={'Etag': etag})
         if req.method in ('GET', 'HEAD') and path in self.objects:
             headers, stored = self.objects[path]
-            return Response(request=req, status=200, headers=dict(headers), body=stored)
+            return Response(request=req, status=200, headers=dict(headers), body=stored,
+                            conditional_response=True)
         if req.method == 'DELETE' and path in self.objects:
             del self.objects[path]
             return Response(request=req, status=204)
