@@ -15,7 +15,7 @@ import random
 from swift import __version__ as swift_version
 from swift.common import bufferedhttp
 from swift.common.clock import REAL_CLOCK
-from swift.common.config import list_from_csv
+from swift.common.config import config_true_value, list_from_csv
 from swift.common.constraints import Constraints, valid_utf8
 from swift.common.hashing import HashPathConfig
 from swift.common.logs import get_logger
@@ -95,6 +95,8 @@ class Application:
         self.write_affinity = parse_write_affinity(self.config.write_affinity)
         self.swift_owner_headers = SWIFT_OWNER_HEADERS
         self.cors_allow_origin = list_from_csv(conf.get('cors_allow_origin', ''))
+        self.expose_info = config_true_value(conf.get('expose_info', 'true'))
+        self.admin_key = conf.get('admin_key', '')
         # Set by an auth middleware supporting account ACLs (tempauth): validates an
         # X-Account-Access-Control value -> dict, raising ValueError.
         self.account_acl_translator = None

@@ -6,9 +6,12 @@
 # finds the proxy Application at the bottom of the pipeline.
 """InfoController and the /info registry."""
 
+import hashlib
+import hmac
 import json
 
-from swift.common.swob import HTTPMethodNotAllowed, HTTPOk, Response
+from swift.common.swob import (HTTPForbidden, HTTPMethodNotAllowed, HTTPOk,
+                               HTTPUnauthorized, Response)
 from swift.proxy.controllers.base import Controller
 
 
@@ -57,6 +60,12 @@ def register_swift_info(app, name='swift', admin=False, **info):
     return False
 
 
+def info_signature(method, expires, key, path='/info'):
+    """Swift's swiftinfo_sig: hex HMAC-SHA1 of ``METHOD\\nexpires\\npath``."""
+    message = '%s\n%s\n%s' % (method, expires, path)
+    return hmac.new(key.encode('utf-8'), message.encode('utf-8'), hashlib.sha1).hexdigest()
+
+
 class InfoController(Controller):
     """Serves ``/info``."""
 
@@ -65,10 +74,46 @@ class InfoController(Controller):
     delay_denial = True   # /info needs no auth: never call the denial hook
 
     def GETorHEAD(self, req):
-        info = self.app.info_registry.public_info(self.app.config.disallowed_sections)
-        body = json.dumps(info).encode('utf-8')
-        return Response(request=req, body=body,
-                        content_type='application/json; charset=UTF-8')
+        """The public /info document; with a valid ``swiftinfo_sig`` (HMAC-SHA1 of
+        ``METHOD\\nexpires\\n/info`` under admin_key) also the admin sections."""
+        app = self.app
+        if not app.expose_info:
+            return HTTPForbidden(request=req)
+        sig = req.params.get('swiftinfo_sig', '')
+        expires = req.params.get('swiftinfo_expires', '')
+        admin = bool(sig or expires)
+        if admin:
+            denial = self._check_admin_signature(req, sig, expires)
+            if denial is not None:
+                return denial
+        registry = app.info_registry
+        info = registry.public_info(app.config.disallowed_sections)
+        if admin:
+            info['admin'] = {name: dict(section) for name, section in
+                             registry.admin_sections.items()}
+            info['admin']['disallowed_sections'] = list(app.config.disallowed_sections)
+        headers = {}
+        if 'Origin' in req.headers:
+            headers['Access-Control-Allow-Origin'] = req.headers['Origin']
+            headers['Access-Control-Expose-Headers'] = 'x-trans-id'
+        return Response(request=req, body=json.dumps(info).encode('utf-8'),
+                        headers=headers, content_type='application/json; charset=UTF-8')
+
+    def _check_admin_signature(self, req, sig, expires):
+        key = self.app.admin_key
+        if not key:
+            return HTTPForbidden(request=req)
+        try:
+            expires = int(expires)
+        except ValueError:
+            return HTTPUnauthorized(request=req)
+        if expires < self.app.clock.time():
+            return HTTPUnauthorized(request=req)
+        methods = ('HEAD', 'GET') if req.method == 'HEAD' else ('GET',)
+        if not any(hmac.compare_digest(info_signature(m, expires, key), sig)
+                   for m in methods):
+            return HTTPUnauthorized(request=req)
+        return None
 
     GET = GETorHEAD
     HEAD = GETorHEAD

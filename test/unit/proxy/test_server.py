@@ -133,3 +133,34 @@ def test_unhandled_exception_is_500(app, cluster):
     resp = call(app, '/v1/AUTH_test', 'HEAD')
     assert resp.status_int == 500
     app.logger.lines.clear()   # the fixture checks no exception was logged
+
+
+def test_info_admin_sections_need_a_valid_signature(make_app, clock):
+    from swift.proxy.controllers.info import info_signature, register_swift_info
+    app = make_app({'admin_key': 'secret', 'disallowed_sections': 'hidden'})
+    register_swift_info(app, 'hidden', x=1)
+    register_swift_info(app, 'audit', admin=True, level=2)
+    expires = int(clock.time()) + 60
+    sig = info_signature('GET', expires, 'secret')
+    resp = call(app, '/info?swiftinfo_sig=%s&swiftinfo_expires=%d' % (sig, expires))
+    assert resp.status_int == 200
+    info = json.loads(resp.body)
+    assert info['admin']['audit'] == {'level': 2}
+    assert info['admin']['disallowed_sections'] == ['hidden']
+    assert 'hidden' not in info
+    bad = call(app, '/info?swiftinfo_sig=%s&swiftinfo_expires=%d' % ('0' * 40, expires))
+    assert bad.status_int == 401
+    old = call(app, '/info?swiftinfo_sig=%s&swiftinfo_expires=%d' % (
+        info_signature('GET', 5, 'secret'), 5))
+    assert old.status_int == 401
+    head_sig = info_signature('GET', expires, 'secret')
+    assert call(app, '/info?swiftinfo_sig=%s&swiftinfo_expires=%d' % (head_sig, expires),
+                'HEAD').status_int == 200
+    assert 'admin' not in json.loads(call(app, '/info').body)
+
+
+def test_info_without_admin_key_or_exposure(make_app):
+    app = make_app()
+    assert call(app, '/info?swiftinfo_sig=x&swiftinfo_expires=1').status_int == 403
+    hidden = make_app({'expose_info': 'false'})
+    assert call(hidden, '/info').status_int == 403
