@@ -184,7 +184,8 @@ class TempAuth:
         self.conf = conf
         self.logger = logger or get_logger(conf, log_route='tempauth')
         self.clock = clock or time
-        self.reseller_prefixes = parse_reseller_prefixes(conf.get('reseller_prefix', 'AUTH'))
+        self.reseller_prefixes = parse_reseller_prefixes(
+            conf.get('reseller_prefix', 'AUTH'))
         self.reseller_prefix = self.reseller_prefixes[0]
         self.require_group_by_prefix = {
             prefix: conf.get(prefix + 'require_group', '').strip()

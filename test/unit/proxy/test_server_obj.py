@@ -327,3 +327,34 @@ def test_swift_bytes_param_hidden():
     assert clean_content_type('text/plain;swift_bytes=123') == 'text/plain'
     assert clean_content_type('text/plain; charset=utf-8') == 'text/plain; charset=utf-8'
     assert clean_content_type('a/b;x=1;swift_bytes=5') == 'a/b;x=1'
+
+
+def test_failing_node_is_error_limited(make_app, cluster, clock):
+    app = make_app({'error_suppression_limit': '2', 'error_suppression_interval': '60'})
+    make_container(app)
+    ring = app.get_object_ring(0)
+    primaries = ring.get_part_nodes(ring.get_part(b'AUTH_test', b'c', b'o'))
+    bad = primaries[0]['port']
+    cluster.overrides[bad] = 500
+    for _ in range(3):
+        clock.advance(1)
+        call(app, OBJ, 'PUT', body=b'x')
+    cluster.requests.clear()
+    clock.advance(1)
+    assert call(app, OBJ, 'PUT', body=b'x').status_int == 201
+    assert bad not in [r.node['port'] for r in cluster.requests]    # skipped now
+    clock.advance(61)
+    cluster.requests.clear()
+    call(app, OBJ, 'PUT', body=b'x')
+    assert bad in [r.node['port'] for r in cluster.requests]        # tried again
+
+
+def test_507_limits_a_node_at_once(ready, cluster, clock):
+    ring = ready.get_object_ring(0)
+    primaries = ring.get_part_nodes(ring.get_part(b'AUTH_test', b'c', b'o'))
+    cluster.expect_overrides[primaries[1]['port']] = 507
+    assert call(ready, OBJ, 'PUT', body=b'x').status_int == 201
+    cluster.requests.clear()
+    clock.advance(1)
+    assert call(ready, OBJ, 'PUT', body=b'y').status_int == 201
+    assert primaries[1]['port'] not in [r.node['port'] for r in cluster.requests]
