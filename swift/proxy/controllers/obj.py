@@ -431,6 +431,9 @@ class ObjectController(Controller):
             self.logger.error('Object PUT returning 503, %s/%s required answers: %s',
                               len(answered), quorum, [r.status for r in answered])
             return HTTPServiceUnavailable(request=req)
+        if best.status == HTTP_CONFLICT:
+            # A newer copy already exists: Swift answers 202 (the write is moot).
+            return HTTPAccepted(request=req)
         return self._put_response(req, best, answered)
 
     def _connect_any(self, nodes, partition, headers, length):

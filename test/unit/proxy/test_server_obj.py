@@ -358,3 +358,10 @@ def test_507_limits_a_node_at_once(ready, cluster, clock):
     clock.advance(1)
     assert call(ready, OBJ, 'PUT', body=b'y').status_int == 201
     assert primaries[1]['port'] not in [r.node['port'] for r in cluster.requests]
+
+
+def test_put_older_than_stored_is_202(ready, cluster):
+    assert call(ready, OBJ, 'PUT', body=b'new').status_int == 201
+    # same proxy time again: every object server refuses with 409
+    assert call(ready, OBJ, 'PUT', body=b'old').status_int == 202
+    assert call(ready, OBJ).body == b'new'
