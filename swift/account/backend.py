@@ -3,8 +3,9 @@
 # totals kept by triggers. Schema in schema.py (Swift 2.38's, verbatim).
 """AccountBroker: Swift's account database."""
 
-from swift.common.db import (DatabaseBroker, ListingQuery, RESERVED_BYTE,
+from swift.common.db import (DatabaseBroker, RESERVED_BYTE,
                              dict_factory, zero_like)
+from swift.common.db_listing import ListingQuery
 from swift.common.timestamp import Timestamp
 from swift.account.schema import ACCOUNT_SCHEMA
 

@@ -4,8 +4,9 @@
 # object listings. Schema in schema.py; file format in doc/formats/container-db.md.
 """ContainerBroker: Swift's container database."""
 
-from swift.common.db import (DatabaseBroker, ListingQuery, RESERVED_BYTE,
+from swift.common.db import (DatabaseBroker, RESERVED_BYTE,
                              SQLITE_ARG_LIMIT, dict_factory, zero_like)
+from swift.common.db_listing import ListingQuery
 from swift.common.listing import extract_swift_bytes
 from swift.common.timestamp import Timestamp, decode_timestamps, encode_timestamps
 from swift.container.schema import CONTAINER_SCHEMA
