@@ -27,6 +27,7 @@ from swift.common.swob import (HTTPAccepted, HTTPBadRequest, HTTPClientDisconnec
                                HTTPRequestEntityTooLarge, HTTPRequestTimeout,
                                HTTPServerError, HTTPServiceUnavailable, Response,
                                status_map, wsgi_to_str)
+from swift.common.storage_policy import REPL_POLICY
 from swift.common.timestamp import Timestamp, normalize_delete_at_timestamp
 from swift.proxy.controllers.base import (BackendResponse, Controller, NodeIter,
                                           clone_headers, copy_response_headers,
@@ -139,6 +140,13 @@ class ObjectController(Controller):
         if policy is None and denial is None:
             denial = HTTPServiceUnavailable(request=req, body=(
                 'No policy with index %s' % policy_index).encode('utf-8'))
+        if policy is not None and policy.policy_type != REPL_POLICY and denial is None:
+            # Only replicated policies have a controller here (no EC yet).
+            self.logger.error('Policy %s has unsupported type %s', policy.name,
+                              policy.policy_type)
+            denial = HTTPServiceUnavailable(request=req, body=(
+                'Storage policy %s (%s) is not supported by this proxy'
+                % (policy.name, policy.policy_type)).encode('utf-8'))
         if policy is not None:
             req.headers['X-Backend-Storage-Policy-Index'] = str(policy.idx)
         return info, policy, denial
