@@ -31,7 +31,8 @@ from swift.common.replication import (RSYNC_TEMP_EXCLUDE, is_local_device,
 from swift.common.safe_pickle import safe_loads
 from swift.common.storage_policy import REPL_POLICY, StoragePolicyCollection
 from swift.obj import hashes as hashes_mod
-from swift.obj.diskfile import DiskFileConfig, DiskFileManager, get_data_dir
+from swift.obj.diskfile import (DiskFileConfig, DiskFileManager, get_data_dir,
+                                get_tmp_dir)
 from swift.obj.hashes import valid_suffix
 from swift.obj.ssync_sender import SenderConfig, SsyncSender
 
@@ -238,6 +239,7 @@ class ObjectReplicator(Daemon):
                 if other:
                     self.stats.add_failure(other)
             return []
+        self._clean_tmp(os.path.join(dev_path, get_tmp_dir(policy.idx)))
         data_path = os.path.join(dev_path, get_data_dir(policy.idx))
         try:
             names = os.listdir(data_path)
@@ -259,6 +261,21 @@ class ObjectReplicator(Daemon):
                 nodes=peers if is_primary else part_nodes, delete=not is_primary,
                 region=dev.get('region')))
         return jobs
+
+    def _clean_tmp(self, tmp_path):
+        """Remove temp files older than reclaim_age (left by crashed writers)."""
+        cutoff = self.clock.time() - self.config.reclaim_age_s
+        try:
+            names = os.listdir(tmp_path)
+        except OSError:
+            return
+        for name in names:
+            path = os.path.join(tmp_path, name)
+            try:
+                if os.path.isfile(path) and os.path.getmtime(path) < cutoff:
+                    os.unlink(path)
+            except OSError:
+                pass
 
     def ring_changed(self, ring):
         """True when the ring file changed (checked every ring_check_interval)."""
@@ -427,7 +444,10 @@ class ObjectReplicator(Daemon):
             success, _ = self.sync(node, job, suffixes, remote_empty=not remote_hash)
             self.stats.suffix_sync += len(suffixes)
             return 'synced' if success else 'failed'
-        except (Exception, concurrency.Timeout):  # one peer must not end the job
+        except (OSError, concurrency.Timeout) as err:   # peer down or slow: one line
+            self.logger.error('Error syncing with node: %s: %s', node_str(node), err)
+            return 'failed'
+        except Exception:  # one peer must not end the job
             self.logger.exception('Error syncing with node: %s', node_str(node))
             return 'failed'
 

@@ -414,6 +414,26 @@ class TestJobs:
         assert recon['replication_stats']['success'] == 3
         assert recon['replication_last'] == recon['object_replication_last']
 
+    def test_old_temp_files_are_removed(self, cluster_factory):
+        cluster = self._cluster(cluster_factory)
+        tmp_dir = os.path.join(cluster.local_devices, 'sda', 'tmp')
+        os.makedirs(tmp_dir, exist_ok=True)
+        for name, age_s in (('old', 604800 + 10), ('young', 10)):
+            path = os.path.join(tmp_dir, name)
+            open(path, 'wb').close()
+            mtime = cluster.clock.time() - age_s
+            os.utime(path, (mtime, mtime))
+        cluster.replicator().run_once()
+        assert os.listdir(tmp_dir) == ['young']
+
+    def test_peer_down_is_one_error_line(self, cluster_factory):
+        cluster = self._cluster(cluster_factory)
+        cluster.servers[1].stop()
+        cluster.replicator().run_once(partitions='0')
+        assert any('Error syncing with node' in line and 'refused' in line.lower()
+                   for line in cluster.logger.lines['error'])
+        assert cluster.logger.lines['exception'] == []
+
     def test_ring_change_aborts_pass(self, cluster_factory):
         cluster = self._cluster(cluster_factory)
         cluster.ring.changed = True
