@@ -22,6 +22,7 @@ class FakeSwift:
         self.calls = []
         self.responses = {}
         self.objects = {}
+        self.containers = set()
 
     def register(self, method, path, status, headers=None, body=b''):
         """Answer ``method path`` (WSGI str path) with this response from now on."""
@@ -60,6 +61,8 @@ class FakeSwift:
             return Response(request=req, status=status, headers=headers,
                             body=canned_body)
         path = req.path_info
+        if path.count('/') == 3:
+            return self._container(req, path)
         if req.method == 'PUT':
             etag = hashlib.md5(body).hexdigest()
             if req.headers.get('Etag') and req.headers['Etag'].strip('"') != etag:
@@ -78,6 +81,21 @@ class FakeSwift:
             del self.objects[path]
             return Response(request=req, status=204)
         return Response(request=req, status=404)
+
+
+    def _container(self, req, path):
+        """Containers: PUT 201/202, HEAD/GET 204/404, DELETE 204/404/409."""
+        if req.method == 'PUT':
+            status = 202 if path in self.containers else 201
+            self.containers.add(path)
+            return Response(request=req, status=status)
+        if path not in self.containers:
+            return Response(request=req, status=404)
+        if req.method == 'DELETE':
+            if any(name.startswith(path + '/') for name in self.objects):
+                return Response(request=req, status=409)
+            self.containers.discard(path)
+        return Response(request=req, status=204)
 
 
 class FakeMemcache:

@@ -4,7 +4,7 @@ import pytest
 
 from swift.common.middleware import copy
 from swift.common.middleware.copy import ServerSideCopyMiddleware
-from swift.common.swob import HTTPForbidden, Request, Response
+from swift.common.swob import HTTPForbidden, Request
 from swift.proxy.controllers.info import InfoRegistry
 from test.helpers.fake_swift import FakeSwift
 

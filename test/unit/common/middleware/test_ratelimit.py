@@ -23,6 +23,7 @@ def make(clock=None, object_count=0, account_headers=None, **conf):
     app.info_registry = InfoRegistry()
     app.register('HEAD', '/v1/a/c', 204, {'X-Container-Object-Count': str(object_count)})
     app.register('HEAD', '/v1/a', 204, account_headers or {})
+    app.register('PUT', '/v1/a/c', 201)
     clock = clock or FakeClock()
     mw = RateLimitMiddleware(app, conf, logger=DebugLogger(), clock=clock)
     return mw, app, clock
@@ -117,6 +118,7 @@ def test_blacklist_and_whitelist():
     assert clock.sleeps == [1]
     assert app.calls_of('GET') == []
     app.register('HEAD', '/v1/w', 204, {})
+    app.register('PUT', '/v1/w/c', 201)
     for _ in range(3):
         assert call(mw, '/v1/w/c', 'PUT', cache).status_int == 201
     assert cache.incr_calls == []
