@@ -185,8 +185,13 @@ class ServerSideCopyMiddleware:
             return source_resp(req.environ, start_response)
         sink_req = self.build_sink(req, source_resp)
         resp_headers = self.response_headers(source_path, source_resp, sink_req)
+        reader = sink_req.environ['wsgi.input']
         try:
             put_resp = sink_req.get_response(self.app)
+            if is_success(put_resp.status_int):
+                # every byte was stored: run the source to its end so it finishes
+                # normally (logged 200, not as a client disconnect)
+                reader.read()
         finally:
             close_if_possible(source_resp.app_iter)
         if is_success(put_resp.status_int):
