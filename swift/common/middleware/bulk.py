@@ -278,6 +278,21 @@ class Bulk:
             retry += 1
             self.clock.sleep(RETRY_INTERVAL_S ** retry)
 
+    def _run_deletes(self, req, targets, user_agent, failed_files):
+        """(name, response) of each target, delete_concurrency at a time; stops
+        starting new deletes once max_failed_deletes failures were seen (the ones in
+        flight still finish and are reported, as in Swift)."""
+        width = self.config.delete_concurrency
+        targets = iter(targets)
+        while len(failed_files) < self.config.max_failed_deletes:
+            batch = [target for _i, target in zip(range(width), targets)]
+            if not batch:
+                return
+            pile = concurrency.GreenPile(width)
+            for name, path in batch:
+                pile.spawn(self._delete_one, req, name, path, user_agent)
+            yield from pile   # the caller records failures between items
+
     def _delete_targets(self, names, version, account, failed_files, objects):
         """(name, path) to delete: objects first pass, containers second pass."""
         for name in names:
@@ -326,19 +341,18 @@ class Bulk:
             if names is None:
                 names = self.get_objs_to_delete(req)
             failure_type = [HTTPBadRequest]
-            pool = concurrency.GreenPool(self.config.delete_concurrency)
             for objects in (True, False):
                 targets = self._delete_targets(names, version, account, failed_files,
                                                objects)
-                for name, resp in pool.imap(
-                        lambda t: self._delete_one(req, t[0], t[1], user_agent), targets):
+                for name, resp in self._run_deletes(req, targets, user_agent,
+                                                    failed_files):
                     chunk = heartbeat.due()
                     if chunk:
                         yield chunk
                     self._process_delete(resp, name, report, failed_files, failure_type)
-                    if len(failed_files) >= self.config.max_failed_deletes:
-                        raise HTTPBadRequest(request=req,
-                                             body=b'Max delete failures exceeded')
+                if len(failed_files) >= self.config.max_failed_deletes:
+                    raise HTTPBadRequest(request=req,
+                                         body=b'Max delete failures exceeded')
             if failed_files:
                 report['Response Status'] = failure_type[0]().status
             elif not (report['Number Deleted'] or report['Number Not Found']):

@@ -327,6 +327,17 @@ def test_bulk_delete_max_failures():
     assert len(report['Errors']) == 2
 
 
+def test_bulk_delete_stops_starting_deletes_after_max_failures():
+    mw, app = make(max_failed_deletes='2', delete_concurrency='2')
+    for name in 'abcdef':
+        app.register('DELETE', '/v1/a/c/' + name, 403)
+    app.containers.add('/v1/a/c')
+    _resp, report = delete(mw, b'c/a\nc/b\nc/c\nc/d\nc/e\nc/f\nc')
+    assert report['Response Body'] == 'Max delete failures exceeded'
+    assert [c.path for c in app.calls_of('DELETE')] == ['/v1/a/c/a', '/v1/a/c/b']
+    assert '/v1/a/c' in app.containers
+
+
 @pytest.mark.parametrize('body,headers,status,message', [
     (b'', {}, '400 Bad Request', 'Invalid bulk delete.'),
     (b'c/o', {'Content-Type': 'application/json'}, '406 Not Acceptable', ''),
