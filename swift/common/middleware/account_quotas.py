@@ -19,6 +19,7 @@
 """account_quotas middleware."""
 
 from swift.common.http_status import is_success
+from swift.common.request_helpers import make_subrequest
 from swift.common.storage_policy import StoragePolicyCollection
 from swift.common.swob import (HTTPBadRequest, HTTPForbidden, HTTPRequestEntityTooLarge,
                                Request)
@@ -140,11 +141,27 @@ class AccountQuotaMiddleware:
         return self.show_quotas(req.get_response(self.app))
 
     # -- object PUT: enforcing quotas
-    def _policy_usage(self, account_info, policy_index):
-        """(bytes, object_count) the account holds in ``policy_index``."""
-        per_policy = account_info.get('storage_policies') or {}
-        stats = per_policy.get(policy_index) or per_policy.get(str(policy_index)) or {}
-        return _int_or(stats.get('bytes'), 0), _int_or(stats.get('object_count'), 0)
+    def _policy_usage(self, req, account_info, policy_index):
+        """(bytes, object_count) the account holds in ``policy_index``: from the
+        info's ``storage_policies`` (Swift's shape) when present, else from the
+        account's X-Account-Storage-Policy-<name>-* headers (one HEAD)."""
+        per_policy = account_info.get('storage_policies')
+        if per_policy is not None:
+            stats = per_policy.get(policy_index) or per_policy.get(str(policy_index)) \
+                or {}
+            return _int_or(stats.get('bytes'), 0), _int_or(stats.get('object_count'), 0)
+        policy = self.policies.get_by_index(policy_index)
+        if policy is None:
+            return 0, 0
+        version, account = req.split_path(2, 4, True)[:2]
+        head = make_subrequest(req.environ, method='HEAD',
+                               path='/%s/%s' % (version, account), swift_source='AQ')
+        for key in ('swift.authorize', 'REMOTE_USER'):
+            head.environ.pop(key, None)   # a usage lookup, not the client's request
+        headers = head.get_response(self.app).headers
+        prefix = 'X-Account-Storage-Policy-%s-' % policy.name
+        return (_int_or(headers.get(prefix + 'Bytes-Used'), 0),
+                _int_or(headers.get(prefix + 'Object-Count'), 0))
 
     def exceeded(self, req, account_info, content_length):
         """True when storing ``content_length`` more bytes breaks a quota."""
@@ -160,7 +177,7 @@ class AccountQuotaMiddleware:
             container_info = get_container_info(req.environ, self.app,
                                                 swift_source='AQ')
             index = _int_or(container_info.get('storage_policy'), 0)
-            policy_bytes, policy_count = self._policy_usage(account_info, index)
+            policy_bytes, policy_count = self._policy_usage(req, account_info, index)
             limits.append((sysmeta.get('quota-bytes-policy-%d' % index),
                            policy_bytes + content_length))
             limits.append((sysmeta.get('quota-count-policy-%d' % index),

@@ -108,6 +108,15 @@ def test_policy_usage_comes_from_account_info():
     assert resp.status_int == 413
 
 
+@pytest.mark.parametrize('used,status', [('95', 413), ('94', 201)])
+def test_policy_usage_from_account_headers(used, status):
+    mw, app = make({'X-Account-Sysmeta-Quota-Bytes-Policy-1': '100',
+                    'X-Account-Storage-Policy-Silver-Bytes-Used': used,
+                    'X-Account-Storage-Policy-Gold-Bytes-Used': '1000'},
+                   container_policy='1')
+    assert put_object(mw, b'x' * 6).status_int == status
+
+
 def test_non_reseller_cannot_set_quotas():
     mw, app = make()
     for header in ('X-Account-Meta-Quota-Bytes', 'X-Account-Quota-Bytes',
