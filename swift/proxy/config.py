@@ -42,6 +42,8 @@ class ProxyConfig:
     read_affinity: str = ''
     write_affinity: str = ''
     write_affinity_node_count: str = '2 * replicas'
+    max_containers_per_account: int = 0
+    max_containers_whitelist: tuple = ()
 
     @classmethod
     def from_conf(cls, conf):
@@ -56,7 +58,7 @@ class ProxyConfig:
                   'recheck_container_existence', 'error_suppression_interval',
                   'timing_expiry')
         ints = ('client_chunk_size', 'object_chunk_size', 'error_suppression_limit',
-                'expiring_objects_container_divisor')
+                'expiring_objects_container_divisor', 'max_containers_per_account')
         bools = ('allow_account_management', 'account_autocreate', 'strict_cors_mode',
                  'allow_open_expired', 'log_handoffs')
         for name in floats:
@@ -87,6 +89,9 @@ class ProxyConfig:
         if 'request_node_count' in conf:
             kwargs['request_node_count'] = conf['request_node_count']
             parse_request_node_count(conf['request_node_count'], 3)
+        if 'max_containers_whitelist' in conf:
+            kwargs['max_containers_whitelist'] = tuple(
+                list_from_csv(conf['max_containers_whitelist']))
         if 'disallowed_sections' in conf:
             kwargs['disallowed_sections'] = tuple(
                 list_from_csv(conf['disallowed_sections']))

@@ -6,12 +6,14 @@
 """ContainerController."""
 
 from swift.common.constraints import ConstraintError, check_metadata
-from swift.common.http_status import HTTP_ACCEPTED
-from swift.common.swob import HTTPBadRequest, HTTPNotFound, HTTPServiceUnavailable
+from swift.common.http_status import HTTP_ACCEPTED, is_success
+from swift.common.swob import (HTTPBadRequest, HTTPForbidden, HTTPNotFound,
+                               HTTPServiceUnavailable)
 from swift.proxy.controllers.base import (ListingController, clone_headers,
                                           container_path, ring_key,
                                           csv_append)
 from swift.proxy.info_cache import (cache_ttl, clear_info_cache, container_cache_key,
+                                    get_account_info_for, get_container_info_for,
                                     headers_to_container_info, set_info_cache)
 
 
@@ -98,6 +100,9 @@ class ContainerController(ListingController):
             account_partition, accounts = self.account_info(req, self.account_name)
         if accounts is None:
             return HTTPNotFound(request=req)
+        limit_error = self._container_limit_error(req)
+        if limit_error:
+            return limit_error
         ring = self.app.container_ring
         partition, containers = ring.get_nodes(*self._ring_names())
         extra = {}
@@ -112,6 +117,28 @@ class ContainerController(ListingController):
         clear_info_cache(req.environ, self.account_name, self.container_name)
         clear_info_cache(req.environ, self.account_name)
         return resp
+
+    def _container_limit_error(self, req):
+        """403 when a new container would pass max_containers_per_account."""
+        config = self.app.config
+        if not config.max_containers_per_account or \
+                self.account_name in config.max_containers_whitelist:
+            return None
+        version = req.path_info.split('/')[1] or 'v1'
+        account = get_account_info_for(req.environ, self.app, version, self.account_name)
+        try:
+            count = int(account.get('container_count') or 0)
+        except ValueError:
+            count = 0
+        if count < config.max_containers_per_account:
+            return None
+        existing = get_container_info_for(req.environ, self.app, version,
+                                          self.account_name, self.container_name)
+        if is_success(existing.get('status') or 0):
+            return None   # updating an existing container is fine
+        return HTTPForbidden(request=req, content_type='text/plain', body=(
+            'Reached container limit of %s' % config.max_containers_per_account
+        ).encode('utf-8'))
 
     def POST(self, req):
         """Update container metadata / ACLs (204)."""

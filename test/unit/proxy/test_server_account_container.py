@@ -181,3 +181,22 @@ def test_account_acl_stored_as_sysmeta_and_shown_to_owner(app, cluster):
     assert owner_head.headers['X-Account-Access-Control'] == '{"read-only":["a:b"]}'
     other_head = call(app, '/v1/AUTH_test', 'HEAD')
     assert 'X-Account-Access-Control' not in other_head.headers
+
+
+def test_max_containers_per_account(make_app, cluster):
+    app = make_app({'max_containers_per_account': '1',
+                    'max_containers_whitelist': 'AUTH_vip'})
+    make_container(app, '/v1/AUTH_test/one')
+    for key, value in cluster.store.items():
+        if key[2] == '/AUTH_test':
+            value['meta']['X-Account-Container-Count'] = '1'
+    app.memcache.data.clear()
+    resp = call(app, '/v1/AUTH_test/two', 'PUT')
+    assert (resp.status_int, resp.body) == (403, b'Reached container limit of 1')
+    assert call(app, '/v1/AUTH_test/one', 'PUT').status_int == 202   # existing is fine
+    make_container(app, '/v1/AUTH_vip/one')
+    for key, value in cluster.store.items():
+        if key[2] == '/AUTH_vip':
+            value['meta']['X-Account-Container-Count'] = '5'
+    app.memcache.data.clear()
+    assert call(app, '/v1/AUTH_vip/two', 'PUT').status_int == 201
