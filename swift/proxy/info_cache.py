@@ -29,10 +29,22 @@ def _meta(headers, prefix):
             if key.lower().startswith(prefix)}
 
 
-def headers_to_account_info(headers, status):
-    """Account info dict from backend/proxy response headers (Swift's shape)."""
+def _int_header(lower, name):
+    try:
+        return int(lower.get(name, 0))
+    except ValueError:
+        return 0
+
+
+def headers_to_account_info(headers, status, policies=None):
+    """Account info dict from backend/proxy response headers (Swift's shape).
+
+    :param policies: the StoragePolicyCollection; when given, ``storage_policies``
+        maps each policy index (as a str, as it reads back from memcache's JSON) to
+        its ``container_count``, ``object_count`` and ``bytes``.
+    """
     lower = {k.lower(): v for k, v in headers.items()}
-    return {
+    info = {
         'status': status,
         'container_count': lower.get('x-account-container-count'),
         'total_object_count': lower.get('x-account-object-count'),
@@ -40,6 +52,15 @@ def headers_to_account_info(headers, status):
         'meta': _meta(lower, 'x-account-meta-'),
         'sysmeta': _meta(lower, 'x-account-sysmeta-'),
     }
+    if policies is not None:
+        info['storage_policies'] = {}
+        for policy in policies:
+            prefix = 'x-account-storage-policy-%s-' % policy.name.lower()
+            info['storage_policies'][str(policy.idx)] = {
+                'container_count': _int_header(lower, prefix + 'container-count'),
+                'object_count': _int_header(lower, prefix + 'object-count'),
+                'bytes': _int_header(lower, prefix + 'bytes-used')}
+    return info
 
 
 def headers_to_container_info(headers, status):

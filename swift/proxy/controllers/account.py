@@ -61,7 +61,8 @@ class AccountController(ListingController):
             elif self.app.config.account_autocreate:
                 resp = fake_account_listing(req, self.app.now())
                 really_exists = False
-        info = headers_to_account_info(resp.headers, resp.status_int)
+        info = headers_to_account_info(resp.headers, resp.status_int,
+                                       self.app.policies)
         info['account_really_exists'] = really_exists
         ttl = cache_ttl(resp.status_int, self.app.config.recheck_account_existence)
         set_info_cache(req.environ, account_cache_key(self.account_name), info, ttl)

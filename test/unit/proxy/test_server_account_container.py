@@ -200,3 +200,18 @@ def test_max_containers_per_account(make_app, cluster):
             value['meta']['X-Account-Container-Count'] = '5'
     app.memcache.data.clear()
     assert call(app, '/v1/AUTH_vip/two', 'PUT').status_int == 201
+
+
+def test_account_info_has_per_policy_stats(app, cluster, cache):
+    make_container(app)
+    for key, value in cluster.store.items():
+        if key[2] == '/AUTH_test':
+            value['meta'].update({
+                'X-Account-Storage-Policy-Silver-Object-Count': '3',
+                'X-Account-Storage-Policy-Silver-Bytes-Used': '30',
+                'X-Account-Storage-Policy-Silver-Container-Count': '1'})
+    cache.data.clear()
+    call(app, '/v1/AUTH_test', 'HEAD')
+    stats = cache.data['account/AUTH_test']['storage_policies']
+    assert stats['1'] == {'container_count': 1, 'object_count': 3, 'bytes': 30}
+    assert stats['0'] == {'container_count': 0, 'object_count': 0, 'bytes': 0}
