@@ -332,11 +332,15 @@ class TestLifecycle:
         status, out = cluster.run('rest', 'start')
         assert status == 0, out
         assert cluster.pid_file('object-updater', 2).exists()
+        log = cluster.tmp / 'log' / 'object-updater-2.log'
+        deadline = time.monotonic() + 30
+        while 'forever pass of object-updater' not in (log.read_text() if log.exists()
+                                                       else ''):
+            assert time.monotonic() < deadline, 'daemon output never reached its log'
+            time.sleep(0.05)
         status, out = cluster.run('object-updater', 'stop')
         assert status == 0 and out.count('appears to have stopped') == 2
-        # a daemon's output goes to its own section's log_file
-        log = (cluster.tmp / 'log' / 'object-updater-2.log').read_text()
-        assert 'forever pass of object-updater' in log
+        assert not (cluster.tmp / 'log' / 'object-1.log').exists()  # not the server's
 
 
 class TestStubborn:
