@@ -382,3 +382,27 @@ class TestUsage:
     def test_missing_words(self, cluster):
         status, out = cluster.run('start')
         assert status == 1 and 'ERROR: specify server(s) and command' in out
+
+
+class TestConsoleEntry:
+    def test_exit_codes_and_env_dirs(self, cluster):
+        code = 'import sys; from swift.common.manager import main; sys.exit(main())'
+
+        def swift_init(*args):
+            return subprocess.run([sys.executable, '-c', code] + list(args), cwd=REPO,
+                                  env=cluster.env, capture_output=True, text=True,
+                                  timeout=60)
+
+        result = swift_init('object-server', 'status')
+        assert result.returncode == 1
+        assert result.stdout == 'No object-server running\n'
+        pid_file = cluster.pid_file('object-server', 1)
+        pid_file.parent.mkdir(parents=True)
+        pid_file.write_text('%d\n' % os.getpid())     # pytest: not an object server
+        result = swift_init('object.1', 'status', '-v')
+        assert result.returncode == 1
+        assert 'Removing pid file %s with wrong pid %d' % (pid_file, os.getpid()) \
+            in result.stdout
+        result = swift_init('object-server', 'twirl')
+        assert result.returncode == 1
+        assert result.stdout == 'ERROR: unknown command, twirl\n'
