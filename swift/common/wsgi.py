@@ -220,6 +220,21 @@ class _AccessLog:
         pass
 
 
+def without_default_content_type(app):
+    """Wrap ``app`` so a request without a Content-Type header has no CONTENT_TYPE.
+
+    eventlet.wsgi fills CONTENT_TYPE with ``text/plain`` when the client sent none;
+    Swift must see none, so that the object's type is guessed from its name and a copy
+    keeps its source's type.
+    """
+    def wrapped(env, start_response):
+        raw = env.get('headers_raw')
+        if raw is not None and not any(name.lower() == 'content-type' for name, _ in raw):
+            env.pop('CONTENT_TYPE', None)
+        return app(env, start_response)
+    return wrapped
+
+
 def serve(sock, app, conf, logger):
     """Serve ``app`` on ``sock`` in this process until SIGHUP (graceful) or SIGTERM.
 
@@ -258,7 +273,7 @@ def serve(sock, app, conf, logger):
     watcher = concurrency.spawn(_watch_for_sighup)
     try:
         concurrency.wsgi.server(
-            sock, app, log=_AccessLog(logger), custom_pool=pool,
+            sock, without_default_content_type(app), log=_AccessLog(logger), custom_pool=pool,
             socket_timeout=client_timeout_s, log_output=False, debug=False,
             url_length_limit=_max_request_line(conf), capitalize_response_headers=False)
     except SystemExit:

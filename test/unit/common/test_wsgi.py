@@ -365,3 +365,19 @@ class TestWsgiMainProcess:
         _out, err = proc.communicate(timeout=30)
         assert proc.returncode == 1
         assert 'Unable to read config' in err and 'Traceback' not in err
+
+
+def test_default_content_type_of_eventlet_is_dropped():
+    from swift.common.wsgi import without_default_content_type
+    seen = {}
+
+    def app(env, start_response):
+        seen['ct'] = env.get('CONTENT_TYPE')
+        return [b'']
+
+    wrapped = without_default_content_type(app)
+    wrapped({'CONTENT_TYPE': 'text/plain', 'headers_raw': (('Host', 'x'),)}, None)
+    assert seen['ct'] is None
+    wrapped({'CONTENT_TYPE': 'image/png', 'headers_raw': (('content-type', 'image/png'),)},
+            None)
+    assert seen['ct'] == 'image/png'
