@@ -18,7 +18,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 
-from swift.common import fs, limits
+from swift.common import concurrency, fs, limits
 from swift.common.config import config_bool, config_number
 from swift.common.hashing import HashPathConfig, hash_path, new_md5
 from swift.common.storage_policy import get_policy_string, split_policy_string
@@ -563,6 +563,38 @@ class DiskFile:
             writer.put({'X-Timestamp': Timestamp(timestamp).internal}, TOMBSTONE_EXT)
 
 
+def _finalize(fd, tmppath, target):
+    """fsync ``fd``, rename ``tmppath`` to ``target`` and fsync the directories that
+    changed: the hash dir, plus each parent of a directory this call had to create
+    (Swift's renamer rule), so a new object's hash dir survives a crash too."""
+    fs.fsync(fd)
+    directory = os.path.dirname(target)
+    try:
+        os.rename(tmppath, target)
+        created = 0
+    except FileNotFoundError:
+        created = _makedirs_count(directory)
+        os.rename(tmppath, target)
+    for _ in range(created + 1):
+        fs.fsync_dir(directory)
+        directory = os.path.dirname(directory)
+
+
+def _makedirs_count(path):
+    """Create ``path`` and missing parents. :returns: how many were created."""
+    missing = []
+    while path and not os.path.isdir(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory)
+        except FileExistsError:
+            if not os.path.isdir(directory):
+                raise
+    return len(missing)
+
+
 class DiskFileWriter:
     """Streams one new file into tmp and renames it into the hash dir on :meth:`put`.
 
@@ -583,9 +615,17 @@ class DiskFileWriter:
 
     def open(self):
         """Create the temp file and reserve space. :raises DiskFileNoSpace, OSError:"""
-        fs.mkdirs(self.diskfile.tmpdir)
-        self.manager.check_reserve(self.diskfile.tmpdir, self.size)
-        self.fd, self.tmppath = tempfile.mkstemp(dir=self.diskfile.tmpdir)
+        tmpdir = self.diskfile.tmpdir
+        try:
+            self.fd, self.tmppath = tempfile.mkstemp(dir=tmpdir)
+        except FileNotFoundError:  # first write on this device/policy
+            fs.mkdirs(tmpdir)
+            self.fd, self.tmppath = tempfile.mkstemp(dir=tmpdir)
+        try:
+            self.manager.check_reserve(tmpdir, self.size)
+        except BaseException:
+            self.close()
+            raise
         if self.size:
             try:
                 fs.fallocate(self.fd, self.size)
@@ -646,8 +686,9 @@ class DiskFileWriter:
         ctype_ts = metadata.get('Content-Type-Timestamp') if ext == META_EXT else None
         target = os.path.join(df.datadir, make_filename(timestamp, ext, ctype_ts))
         write_metadata(self.fd, metadata, self.manager.xattrs)
-        fs.fsync(self.fd)
-        fs.renamer(self.tmppath, target)
+        # the blocking part runs in a real thread (as Swift's tpool finalize_put), so
+        # concurrent PUTs' fsyncs overlap instead of stalling every request
+        concurrency.run_in_thread(_finalize, self.fd, self.tmppath, target)
         self._put_done = True
         suffix_dir = os.path.dirname(df.datadir)
         try:

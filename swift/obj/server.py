@@ -109,12 +109,15 @@ def apply_container_overrides(update_headers, source, sysmeta_only=False):
     ``X-Object-Sysmeta-Container-Update-Override-<Name>`` from ``source`` to the
     container update as ``X-<Name>`` (Swift's rule; SLO and EC use it for the listing's
     etag, size and content type)."""
-    prefixes = [_SYSMETA_OVERRIDE] if sysmeta_only else [_BACKEND_OVERRIDE,
-                                                         _SYSMETA_OVERRIDE]
-    for prefix in prefixes:
-        for key, value in source.items():
-            if key.lower().startswith(prefix):
-                update_headers['X-' + key[len(prefix):]] = value
+    backend, sysmeta = [], []
+    for key, value in source.items():  # one pass over the headers
+        lower = key.lower()
+        if lower.startswith(_SYSMETA_OVERRIDE):
+            sysmeta.append(('X-' + key[len(_SYSMETA_OVERRIDE):], value))
+        elif not sysmeta_only and lower.startswith(_BACKEND_OVERRIDE):
+            backend.append(('X-' + key[len(_BACKEND_OVERRIDE):], value))
+    for name, value in backend + sysmeta:
+        update_headers[name] = value
 
 
 def resolve_etag_is_at(request, metadata):
