@@ -349,8 +349,14 @@ class Saio:
         status = 0
         for name, process in self._helper_processes():
             pid = self.helper_pid(name, process)
-            self.say('%s %s', name, 'running (%d)' % pid if pid else 'not running')
-            status |= 0 if pid else 1
+            if pid:
+                self.say('%s running (%d)', name, pid)
+            elif name == 'memcached' and _memcached_answers(self.layout.memcached_port):
+                self.say('memcached running (not ours) on 127.0.0.1:%d',
+                         self.layout.memcached_port)
+            else:
+                self.say('%s not running', name)
+                status = 1
         status |= self.manager(['main']).status()
         self.manager(['rest']).status()
         return status

@@ -269,23 +269,29 @@ class TestHelpers:
         port = server.getsockname()[1]
 
         def answer():
-            conn, _ = server.accept()
-            with conn:
-                conn.recv(64)
-                conn.sendall(b'VERSION 1.6.0\r\n')
+            for _ in range(2):    # start_memcached, then status
+                conn, _ = server.accept()
+                with conn:
+                    conn.recv(64)
+                    conn.sendall(b'VERSION 1.6.0\r\n')
 
         thread = threading.Thread(target=answer)
         thread.start()
         try:
             out = io.StringIO()
             layout = saio_conf.Layout(root=str(tmp_path), memcached_port=port)
-            saio.Saio(layout, out=out).start_memcached()
+            cluster = saio.Saio(layout, out=out)
+            cluster.start_memcached()
+            os.makedirs(layout.swift_dir)
+            assert cluster.status() == 1      # rsync daemons are not running
         finally:
             thread.join(10)
             server.close()
-        assert out.getvalue() == \
-            'Using the memcached already listening on 127.0.0.1:%d\n' % port
-        assert not os.path.exists(os.path.join(layout.run_dir, 'memcached.pid'))
+        lines = out.getvalue().splitlines()
+        assert lines[0] == 'Using the memcached already listening on 127.0.0.1:%d' % port
+        assert lines[1] == 'memcached running (not ours) on 127.0.0.1:%d' % port
+        assert lines[2] == 'rsyncd-1 not running'
+        assert not os.path.exists(cluster.pid_path('memcached'))
 
     def test_unwritable_dir_is_one_error_line(self, capsys):
         assert saio.main(['up', '--dir', '/proc/no-such-saio', '--xfs', 'no']) == 1
