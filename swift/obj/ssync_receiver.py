@@ -13,6 +13,7 @@
 #     404 count as successes; too many failures abort the session.
 """SSYNC receiver: :class:`ReceiverConfig`, :class:`SsyncReceiverService`."""
 
+import socket
 import urllib.parse
 from dataclasses import dataclass
 
@@ -103,9 +104,20 @@ class SsyncReceiverService:
         # eventlet.wsgi buffers 4 KiB of answer before writing; the conversation needs
         # every line on the wire at once
         request.environ['eventlet.minimum_write_chunk_size'] = 0
+        _no_delay(request.environ.get('wsgi.input'))
         return Response(request=request, app_iter=session.run(),
                         headers={'X-Backend-Accept-No-Commit': 'True'},
                         content_type='text/plain')
+
+
+def _no_delay(wsgi_input):
+    """Best effort TCP_NODELAY on the connection under eventlet.wsgi: the answers are
+    small writes the sender waits for, which Nagle plus delayed ACKs hold ~40 ms."""
+    sock = getattr(wsgi_input, '_sock', None)
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (AttributeError, OSError):
+        pass
 
 
 def service_for(app, conf=None):
