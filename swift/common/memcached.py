@@ -171,24 +171,31 @@ class MemcacheRing:
             self.logger.error('Error limiting server %s', server)
 
     def _checkout(self, server):
-        if not self._semaphores[server].acquire(timeout=self.pool_timeout):
-            raise MemcacheError('pool timeout', server)
-        if self._pools[server]:
-            return self._pools[server].pop()
+        """A connection to ``server``: pooled, or a transient one when the pool stays
+        busy past ``pool_timeout`` (local contention under load is not a server
+        failure, so it must neither fail the operation nor error-limit the server).
+
+        :returns: (connection, pooled) where ``pooled`` says whether it holds a pool slot.
+        """
+        pooled = self._semaphores[server].acquire(timeout=self.pool_timeout)
+        if pooled and self._pools[server]:
+            return self._pools[server].pop(), True
         try:
             host, port = parse_server(server)
             with concurrency.Timeout(self.connect_timeout):
-                return _Connection(self._connect(host, port))
+                return _Connection(self._connect(host, port)), pooled
         except BaseException:
-            self._semaphores[server].release()
+            if pooled:
+                self._semaphores[server].release()
             raise
 
-    def _checkin(self, server, conn, reuse):
-        if reuse:
+    def _checkin(self, server, conn, reuse, pooled=True):
+        if reuse and pooled:
             self._pools[server].append(conn)
         else:
             conn.close()
-        self._semaphores[server].release()
+        if pooled:
+            self._semaphores[server].release()
 
     def _run(self, key, action, func, raise_on_error=False):
         """Run ``func(conn, wire_key)`` on the key's servers until one answers."""
@@ -197,7 +204,7 @@ class MemcacheRing:
             if self._limited_until[server] > self.clock.time():
                 continue
             try:
-                conn = self._checkout(server)
+                conn, pooled = self._checkout(server)
             except (OSError, MemcacheError, concurrency.Timeout) as err:
                 self._error(server, action, err)
                 continue
@@ -205,10 +212,10 @@ class MemcacheRing:
                 with concurrency.Timeout(self.io_timeout):
                     result = func(conn, wire_key)
             except (OSError, MemcacheError, concurrency.Timeout, ValueError) as err:
-                self._checkin(server, conn, reuse=False)
+                self._checkin(server, conn, reuse=False, pooled=pooled)
                 self._error(server, action, err)
                 continue
-            self._checkin(server, conn, reuse=True)
+            self._checkin(server, conn, reuse=True, pooled=pooled)
             return result
         if raise_on_error:
             raise MemcacheConnectionError('No memcached connections succeeded.')

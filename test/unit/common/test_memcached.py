@@ -183,3 +183,16 @@ def test_set_multi_get_multi(server, make_ring):
     assert ring.set_multi({'a': 1, 'b': [2]}, 'group', time=30) is True
     assert ring.get_multi(['a', 'b', 'c'], 'group') == [1, [2], None]
     assert server.data[md5_hex(b'a').encode()][1] == 30
+
+
+def test_busy_pool_opens_a_transient_connection_not_an_error(server, make_ring):
+    # 200 clients on one proxy worker used to time out on the 2-connection pool,
+    # error-limit memcached and turn every token check into a 401 (issue 5, accept. 3)
+    ring = make_ring([server.address], pool_timeout=0.01, max_connections=1)
+    assert ring._semaphores[server.address].acquire()   # someone holds the only slot
+    ring.set('k', {'v': 1})
+    assert ring.get('k') == {'v': 1}
+    assert ring._limited_until[server.address] == 0.0
+    assert ring._errors[server.address] == []
+    ring._semaphores[server.address].release()
+    assert ring._pools[server.address] == []   # transient connections are not pooled
