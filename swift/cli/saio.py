@@ -110,6 +110,10 @@ class Saio:
                      saio_conf.rsyncd_conf_text(layout),
                  os.path.join(layout.swift_dir, 'test.conf'):
                      saio_conf.test_conf_text(layout),
+                 os.path.join(layout.swift_dir, 'internal-client.conf'):
+                     saio_conf.internal_client_conf_text(layout),
+                 os.path.join(layout.swift_dir, 'memcache.conf'):
+                     saio_conf.memcache_conf_text(layout),
                  layout.env_file: saio_conf.env_text(layout)}
         for kind in SERVER_KINDS:
             for node in NODES:

@@ -13,7 +13,7 @@ NODES = (1, 2, 3, 4)
 SERVER_KINDS = ('object', 'container', 'account')
 PORT_OFFSETS = {'object': 0, 'container': 1, 'account': 2}   # 62N0 / 62N1 / 62N2
 DAEMON_SECTIONS = {
-    'object': ('object-replicator', 'object-updater', 'object-auditor'),
+    'object': ('object-replicator', 'object-updater', 'object-auditor', 'object-expirer'),
     'container': ('container-replicator', 'container-updater', 'container-auditor'),
     'account': ('account-replicator', 'account-auditor', 'account-reaper'),
 }
@@ -235,8 +235,40 @@ use = %(use)s
         text += '[%s]\nlog_file = %s\n' % (section, layout.log_path(section, node))
         if section.endswith('-replicator'):
             text += 'rsync_module = %s\n' % layout.rsync_module(kind)
+        if section == 'object-expirer':
+            # the four nodes' expirers share the queue, each taking its own quarter
+            text += ('internal_client_conf_path = %s\nprocesses = %d\nprocess = %d\n'
+                     % (os.path.join(layout.swift_dir, 'internal-client.conf'),
+                        len(NODES), node - 1))
         text += '\n'
     return text
+
+
+def internal_client_conf_text(layout):
+    """internal-client.conf: the in-process proxy pipeline daemons (the expirer) use."""
+    user, _group = run_user()
+    return '''[DEFAULT]
+swift_dir = %(swift_dir)s
+user = %(user)s
+log_file = %(log)s
+
+[pipeline:main]
+pipeline = catch_errors proxy-logging cache proxy-server
+
+[app:proxy-server]
+use = %(use)s
+account_autocreate = true
+
+%(filters)s''' % {'swift_dir': layout.swift_dir, 'user': user,
+                   'log': layout.log_path('internal-client'),
+                   'use': layout.apps['proxy-server'],
+                   'filters': _filter_sections(layout, ['catch_errors', 'proxy-logging',
+                                                        'cache'])}
+
+
+def memcache_conf_text(layout):
+    """memcache.conf: where every memcache client of this cluster finds memcached."""
+    return '[memcache]\nmemcache_servers = 127.0.0.1:%d\n' % layout.memcached_port
 
 
 def rsyncd_conf_text(layout):

@@ -47,6 +47,9 @@ class TestConfText:
         assert conf['object-replicator']['rsync_module'] == \
             'rsync://{replication_ip}:6203/object{replication_port}'
         assert conf['object-updater']['log_file'] == '/srv/s/log/object-updater-2.log'
+        expirer = conf['object-expirer']
+        assert (expirer['processes'], expirer['process']) == ('4', '1')
+        assert expirer['internal_client_conf_path'] == '/srv/s/etc/internal-client.conf'
         assert 'object-auditor' in conf
 
     def test_account_and_container_ports_and_sections(self):
@@ -79,6 +82,16 @@ class TestConfText:
         assert auth['user_test2_tester2'] == 'testing2 .admin'
         assert conf['filter:cache']['memcache_servers'] == '127.0.0.1:11211'
         assert conf['filter:proxy-logging']['use'] == 'egg:swift#proxy_logging'
+
+    def test_internal_client_and_memcache_conf(self):
+        layout = saio_conf.Layout(root='/srv/s', memcached_port=31211)
+        conf = parse(saio_conf.internal_client_conf_text(layout))
+        assert conf['pipeline:main']['pipeline'] == \
+            'catch_errors proxy-logging cache proxy-server'
+        assert conf['app:proxy-server']['account_autocreate'] == 'true'
+        assert conf['filter:cache']['memcache_servers'] == '127.0.0.1:31211'
+        memcache = parse(saio_conf.memcache_conf_text(layout))
+        assert memcache['memcache']['memcache_servers'] == '127.0.0.1:31211'
 
     def test_swift_conf_random_hash_and_policies(self):
         first = parse(saio_conf.swift_conf_text())
