@@ -360,8 +360,11 @@ class TempAuth:
         """Swift's token GET: /auth/v1.0, /auth/v1/<account>/auth, /auth/v1.0/..."""
         if req.method not in ('GET', 'HEAD'):
             return HTTPBadRequest(request=req)
+        # Swift pops the auth prefix's segment first: /auth/v1.0 -> v1.0,
+        # /auth/v1/<account>/auth -> v1, <account>, auth.
+        rest = '/' + req.path_info[len(self.auth_prefix):]
         try:
-            pathsegs = split_path(req.path_info, 1, 3, True)
+            pathsegs = split_path(rest, 1, 3, True)
         except ValueError:
             return HTTPNotFound(request=req)
         user = req.headers.get('X-Storage-User') or req.headers.get('X-Auth-User')

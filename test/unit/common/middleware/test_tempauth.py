@@ -266,3 +266,19 @@ def test_info_lookups_from_before_tempauth_are_pre_authorised(setup):
     env = {'PATH_INFO': '/v1/AUTH_test/c/o', 'swift.cache': cache}
     info = get_container_info(env, auth)     # no token at all
     assert info['status'] == 204
+
+
+def test_login_paths_after_the_auth_prefix(setup):
+    """Swift pops the auth prefix: /auth/v1/<account>/auth and /auth/auth log in too,
+    an account in the path must match the user's."""
+    call = setup[0]
+    resp = call('/auth/v1/test/auth', {'X-Auth-User': 'tester', 'X-Auth-Key': 'testing'})
+    assert resp.status_int == 200
+    assert resp.headers['X-Storage-Url'].endswith('/v1/AUTH_test')
+    resp = call('/auth/v1/test/auth', {'X-Auth-User': 'test2:tester2',
+                                       'X-Auth-Key': 'testing2'})
+    assert resp.status_int == 401
+    resp = call('/auth/auth', {'X-Auth-User': 'test:tester', 'X-Auth-Key': 'testing'})
+    assert resp.status_int == 200
+    assert call('/auth/v2/x', {'X-Auth-User': 'test:tester',
+                               'X-Auth-Key': 'testing'}).status_int == 400
