@@ -192,9 +192,9 @@ class Saio:
         result = subprocess.run(command + list(args), capture_output=True, text=True,
                                 env=self.env(), stdin=subprocess.DEVNULL)
         if result.returncode not in (0, 1):
+            lines = (result.stdout + result.stderr).strip().splitlines()
             raise SaioError('swift-ring-builder %s failed (exit %s): %s' % (
-                ' '.join(args), result.returncode,
-                (result.stdout + result.stderr).strip().splitlines()[-1:] or ''))
+                ' '.join(args), result.returncode, lines[-1] if lines else 'no output'))
 
     def pid_path(self, name):
         """Pid file of a helper process (memcached, rsyncd-N): kept out of swift-init's

@@ -306,6 +306,16 @@ class TestHelpers:
         assert lines[2] == 'rsyncd-1 not running'
         assert not os.path.exists(cluster.pid_path('memcached'))
 
+    def test_ring_builder_failure_names_command_and_reason(self, tmp_path):
+        cluster = saio.Saio(saio_conf.Layout(root=str(tmp_path)), out=io.StringIO())
+        missing = str(tmp_path / 'no-such-dir' / 'object.builder')
+        with pytest.raises(saio.SaioError) as caught:
+            cluster.ring_builder([missing, 'rebalance'])
+        message = str(caught.value)
+        assert message.startswith('swift-ring-builder %s rebalance failed (exit 2): '
+                                  % missing)
+        assert "['" not in message
+
     def test_unwritable_dir_is_one_error_line(self, capsys):
         assert saio.main(['up', '--dir', '/proc/no-such-saio', '--xfs', 'no']) == 1
         err = capsys.readouterr().err

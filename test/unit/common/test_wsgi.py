@@ -360,6 +360,22 @@ class TestWsgiMainProcess:
         assert err.startswith('Error: Error loading app from %s' % path)
         assert 'Traceback' not in err
 
+    def test_test_config_loads_without_binding(self, tmp_path):
+        holder = socket.socket()
+        holder.bind(('127.0.0.1', 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]     # busy: binding would fail
+        try:
+            code = 'import sys; from swift.common.wsgi import wsgi_main; ' \
+                   'sys.exit(wsgi_main("object-server"))'
+            result = subprocess.run([sys.executable, '-c', code,
+                                     write_conf(tmp_path, port), '-t'],
+                                    cwd=REPO, capture_output=True, text=True, timeout=60)
+        finally:
+            holder.close()
+        assert result.returncode == 0, result.stderr
+        assert result.stderr == ''
+
     def test_missing_config_exit_1(self, tmp_path):
         proc = run_server(str(tmp_path / 'missing.conf'))
         _out, err = proc.communicate(timeout=30)
