@@ -452,7 +452,10 @@ class Replicator(Daemon):
         now = self.clock.time()
         broker = self.broker_class(db_file, logger=self.logger)
         try:
-            broker.reclaim(Timestamp(now - self.config.reclaim_age_s).internal, now)
+            # sync rows of peers unheard of for two reclaim ages go; recent ones stay
+            # (they let the next pass send only new rows)
+            broker.reclaim(Timestamp(now - self.config.reclaim_age_s).internal,
+                           now - 2 * self.config.reclaim_age_s)
             info = get_replication_info(broker)
         except Exception as err:  # a corrupt DB is reported and skipped
             self.logger.error('ERROR reading db %s: %s', db_file, err)

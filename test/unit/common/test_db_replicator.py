@@ -207,6 +207,22 @@ class TestReplicator:
         remote_id = cluster.broker(1).get_info()['id']
         assert local.get_sync(remote_id, incoming=False) == local.get_max_row()
 
+    def test_sync_points_survive_reclaim(self, cluster_factory):
+        cluster = cluster_factory()
+        local = make_account(cluster.local_devices, containers=['c1'])
+        cluster.replicator().run_once()     # whole DB by rsync
+        local.put_container('c2', ts(5), '0', 0, 0, 0)
+        cluster.replicator().run_once()     # row diff: sync points recorded
+        assert len(local.get_syncs(incoming=False)) == 2
+        for server in cluster.servers.values():
+            server.stop()
+        cluster.clock.advance(3600)   # an hour later, peers unreachable: rows stay
+        cluster.replicator().run_once()
+        assert len(local.get_syncs(incoming=False)) == 2
+        cluster.clock.advance(3 * 604800)   # unheard of for two reclaim ages: gone
+        cluster.replicator().run_once()
+        assert local.get_syncs(incoming=False) == []
+
     def test_metadata_and_timestamps_travel_both_ways(self, cluster_factory):
         cluster = cluster_factory()
         local = make_account(cluster.local_devices, containers=['c1'])
