@@ -595,13 +595,17 @@ class Manager:
         print(msg % args if args else msg, file=self.out, flush=True)
 
     def _considered(self, number=0, starting=False):
-        """Servers to act on: in non-strict mode (groups, globs) those without configs
-        (and, when ``starting``, without an installed command) are skipped silently."""
+        """Servers to act on. In non-strict mode (groups, globs) these are skipped
+        silently: those without configs, and those whose command is not installed
+        (unless, when not ``starting``, they still have pid files)."""
         for server in self.servers:
             if self.strict:
                 yield server
-            elif server.conf_files(number) and (
-                    not starting or server.command_finder(server.server)):
+            elif not server.conf_files(number):
+                continue
+            elif server.command_finder(server.server):
+                yield server
+            elif not starting and server.pid_files(number):
                 yield server
 
     def run_command(self, command, **kwargs):

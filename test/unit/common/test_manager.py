@@ -262,6 +262,7 @@ class TestLifecycle:
         status, out = cluster.run('all', 'status')
         assert out.count('object-server running') == 2
         assert 'object-updater' in out          # has a conf and a command
+        assert 'object-replicator' not in out   # has a conf, but is not installed
 
         status, out = cluster.run('all', 'stop')
         assert status == 0 and out.count('appears to have stopped') == 2
