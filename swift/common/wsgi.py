@@ -155,7 +155,10 @@ def bind_socket(conf, app_section='', clock=None):
     deadline = clock.monotonic() + timeout_s
     while True:
         try:
-            sock = concurrency.listen((ip, port), family=family, backlog=backlog)
+            # no SO_REUSEPORT: a second server on a busy port must fail, not silently
+            # share the port's connections with a stale one
+            sock = concurrency.listen((ip, port), family=family, backlog=backlog,
+                                      reuse_port=False)
             break
         except OSError as err:
             if err.errno != errno.EADDRINUSE or clock.monotonic() >= deadline:

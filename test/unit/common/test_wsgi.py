@@ -143,6 +143,16 @@ class TestBind:
         assert 'Could not bind to 127.0.0.1:%d' % port in str(caught.value)
         assert len(clock.sleeps) == 10  # 0.1 s steps up to the 1 s timeout
 
+    def test_second_server_cannot_share_a_port(self):
+        first = wsgi.bind_socket({'bind_ip': '127.0.0.1', 'bind_port': '0'})
+        port = first.getsockname()[1]
+        try:
+            with pytest.raises(wsgi.BindError):
+                wsgi.bind_socket({'bind_ip': '127.0.0.1', 'bind_port': str(port),
+                                  'bind_timeout': '0'}, clock=FakeClock())
+        finally:
+            first.close()
+
     def test_bad_port(self):
         with pytest.raises(ConfigError):
             wsgi.bind_socket({'bind_port': 'http'})
