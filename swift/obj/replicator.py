@@ -190,7 +190,9 @@ class ObjectReplicator(Daemon):
         self.my_ips = whataremyips(self.config.bind_ip)
         self.replication_cycle = random.randint(0, LISTDIR_CYCLE - 1)
         self.stats = ReplicationStats()
-        self._ring_checked_at = None
+        self._own_rings = set()
+        # as Swift: the first ring check comes one ring_check_interval after start
+        self._ring_checked_at = self.clock.monotonic()
 
     # ---------------------------------------------------------------- rings and jobs
 
@@ -201,6 +203,7 @@ class ObjectReplicator(Daemon):
             ring = Ring(self.config.swift_dir, ring_name=policy.ring_name,
                         reload_time=self.config.ring_check_interval_s)
             self.rings[policy.idx] = ring
+            self._own_rings.add(policy.idx)
         return ring
 
     def collect_jobs(self, devices=None, partitions=None, policies=None):
@@ -280,8 +283,7 @@ class ObjectReplicator(Daemon):
     def ring_changed(self, ring):
         """True when the ring file changed (checked every ring_check_interval)."""
         now = self.clock.monotonic()
-        if self._ring_checked_at is not None and \
-                now - self._ring_checked_at < self.config.ring_check_interval_s:
+        if now - self._ring_checked_at < self.config.ring_check_interval_s:
             return False
         self._ring_checked_at = now
         has_changed = getattr(ring, 'has_changed', None)
@@ -535,6 +537,11 @@ class ObjectReplicator(Daemon):
         """One pass over the (filtered) jobs. :returns: the pass's stats."""
         self.stats = ReplicationStats(start=self.clock.time())
         self.replication_cycle = (self.replication_cycle + 1) % LISTDIR_CYCLE
+        for index in list(self._own_rings):
+            # a ring file replaced since the last pass is read afresh before this one
+            if self.rings[index].has_changed():
+                del self.rings[index]
+                self._own_rings.discard(index)
         jobs = self.collect_jobs(devices, partitions, policies)
         pool = concurrency.GreenPool(self.config.concurrency)
         for job in jobs:

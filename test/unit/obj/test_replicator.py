@@ -437,7 +437,11 @@ class TestJobs:
     def test_ring_change_aborts_pass(self, cluster_factory):
         cluster = self._cluster(cluster_factory)
         cluster.ring.changed = True
-        stats = cluster.replicator().run_once()
+        replicator = cluster.replicator()
+        stats = replicator.run_once()      # checked only after ring_check_interval
+        assert stats.attempted == 3
+        cluster.clock.advance(15)
+        stats = replicator.run_once()
         assert stats.attempted == 0
         assert any('Ring change detected' in line for line in cluster.logger.lines['info'])
 
@@ -471,3 +475,32 @@ def test_main_reports_config_error(tmp_path, capsys):
     conf.write_text('[DEFAULT]\ndevices = %s\n' % tmp_path)
     assert main([str(conf), 'once']) == 1
     assert 'object-replicator' in capsys.readouterr().err
+
+
+def test_own_ring_file_reloaded_between_passes(tmp_path):
+    from swift.common.ring import RingBuilder
+    swift_dir = tmp_path / 'etc'
+    swift_dir.mkdir()
+    (swift_dir / 'swift.conf').write_text('[swift-hash]\nswift_hash_path_suffix = s\n'
+                                          '[storage-policy:0]\nname = gold\ndefault = yes\n')
+
+    def write_ring(port):
+        builder = RingBuilder(4, 1, 1)
+        builder.add_dev({'id': 0, 'region': 1, 'zone': 1, 'ip': '127.0.0.9', 'port': port,
+                         'device': 'sda', 'weight': 1.0})
+        builder.rebalance()
+        builder.get_ring().save(str(swift_dir / 'object.ring.gz'))
+    write_ring(6010)
+    (tmp_path / 'node' / 'sda').mkdir(parents=True)
+    replicator = ObjectReplicator(
+        {'devices': str(tmp_path / 'node'), 'mount_check': 'false',
+         'swift_dir': str(swift_dir), 'bind_ip': '127.0.0.9', 'bind_port': '6010',
+         'recon_cache_path': str(tmp_path / 'recon')},
+        logger=DebugLogger('object-replicator'), clock=FakeClock())
+    replicator.run_once()
+    first = replicator.rings[0]
+    os.utime(swift_dir / 'object.ring.gz', (1, 1))
+    write_ring(6010)
+    os.utime(swift_dir / 'object.ring.gz', (2, 2))
+    replicator.run_once()
+    assert replicator.rings[0] is not first
