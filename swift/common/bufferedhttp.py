@@ -16,6 +16,24 @@ from urllib.parse import quote
 from swift.common import concurrency
 
 HTTP_CONTINUE = 100
+# Swift's MAX_HEADER_COUNT with the default constraints (max_meta_count 90 + 36):
+# http.client refuses a response with more than 100 headers, too few for an object,
+# container or account holding its 90 metadata items plus Swift's own headers.
+DEFAULT_MAX_HEADER_COUNT = 90 + 36
+
+
+def raise_max_header_count(count):
+    """Let backend responses carry up to ``count`` headers (never lowers the limit).
+
+    http.client keeps the limit in a module global, as Swift's bufferedhttp sets it
+    (``_MAXHEADERS = MAX_HEADER_COUNT``); the proxy raises it for its swift.conf's
+    constraints.
+    """
+    if count > http.client._MAXHEADERS:
+        http.client._MAXHEADERS = count
+
+
+raise_max_header_count(DEFAULT_MAX_HEADER_COUNT)
 
 
 class BufferedHTTPResponse(http.client.HTTPResponse):

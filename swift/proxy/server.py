@@ -79,6 +79,7 @@ class Application:
                                            log_route='proxy-server')
         self.policies = policies or StoragePolicyCollection.from_swift_dir(swift_dir)
         self.constraints = constraints or Constraints.from_swift_dir(swift_dir)
+        bufferedhttp.raise_max_header_count(self.constraints.max_header_count)
         self.clock = clock or REAL_CLOCK
         self.account_ring = account_ring or Ring(swift_dir, ring_name='account')
         self.container_ring = container_ring or Ring(swift_dir, ring_name='container')

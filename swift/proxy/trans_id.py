@@ -1,5 +1,6 @@
 # Transaction ids as Swift makes them: 'tx' + 21 hex chars of a uuid4 + '-' + the
-# request time as 10 hex digits, plus the client's quoted X-Trans-Id-Extra (max 32 chars).
+# request time as 10 hex digits, plus '-' and the client's quoted X-Trans-Id-Extra (max
+# 32 chars).
 """Transaction id generation (Swift's ``generate_trans_id``)."""
 
 import time
@@ -22,10 +23,11 @@ def generate_trans_id(suffix='', now=None):
 
 
 def trans_id_suffix(extra):
-    """The suffix for a client's ``X-Trans-Id-Extra`` value ('' when absent)."""
+    """The suffix for a client's ``X-Trans-Id-Extra`` value ('' when absent):
+    ``'-' + value[:32]``, URL-quoted (Swift's catch_errors + generate_trans_id)."""
     if not extra:
         return ''
-    return quote(extra[:TRANS_ID_EXTRA_CHARS_MAX], safe='')
+    return quote('-' + extra[:TRANS_ID_EXTRA_CHARS_MAX])
 
 
 def trans_id_time(trans_id):

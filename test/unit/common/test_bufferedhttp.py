@@ -148,3 +148,19 @@ def test_dropped_interim_response_keeps_connection_open(server_factory):
     conn.send(b'data')
     assert conn.getresponse().status == 201
     assert server.requests[0][1] == b'data'
+
+
+def test_response_with_ninety_metadata_items_and_swift_headers(server_factory):
+    """A backend answer with 90 X-Container-Meta-* plus Swift's own headers (over
+    http.client's default limit of 100) is read, as with Swift's MAX_HEADER_COUNT."""
+    headers = b''.join(b'X-Container-Meta-K%d: v\r\n' % i for i in range(90))
+    headers += b''.join(b'X-Other-%d: v\r\n' % i for i in range(30))
+    server = server_factory({'final': b'HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n'
+                                      + headers + b'\r\n'})
+    conn = bufferedhttp.http_connect('127.0.0.1', server.port, 'sda', 1, 'HEAD', '/a/c')
+    resp = conn.getresponse()
+    assert resp.status == 204
+    assert len([k for k, _ in resp.getheaders() if k.startswith('X-Container-Meta-')]) == 90
+    bufferedhttp.raise_max_header_count(10)   # never lowers the limit
+    import http.client
+    assert http.client._MAXHEADERS >= bufferedhttp.DEFAULT_MAX_HEADER_COUNT

@@ -52,5 +52,5 @@ def test_trans_id_format():
     assert trans_id.trans_id_time(tx) == 0x6b0ca98f
     from urllib.parse import quote
     extra = 'a b/c' * 10
-    assert trans_id.trans_id_suffix(extra) == quote(extra[:32], safe='')
+    assert trans_id.trans_id_suffix(extra) == quote('-' + extra[:32])
     assert trans_id.trans_id_suffix(None) == ''

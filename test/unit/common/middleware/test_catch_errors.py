@@ -40,7 +40,7 @@ def test_trans_id_on_success_and_extra_suffix():
     resp = Request.blank('/v1/a', headers={'X-Trans-Id-Extra': 'my id'}).get_response(wrapped)
     assert resp.status_int == 200
     assert resp.headers['X-Trans-Id'] == seen['tx']
-    assert re.match(r'^tx[0-9a-f]{21}-[0-9a-f]{10}my%20id$', seen['tx'])
+    assert re.match(r'^tx[0-9a-f]{21}-[0-9a-f]{10}-my%20id$', seen['tx'])
     # the trans-id headers come last, after the app's own headers
     names = [k for k, _ in resp.headers.items()]
     assert names[-2:] == ['X-Trans-Id', 'X-Openstack-Request-Id']
