@@ -3,7 +3,8 @@
 #   * Content-Length or chunked Transfer-Encoding is required (411); too big -> 413;
 #     Content-Type is required (400); X-Delete-After becomes X-Delete-At = ts + after;
 #     X-Delete-At must be an integer in the future (400);
-#   * each body chunk must arrive within client_timeout (408); a body shorter than its
+#   * each body chunk must arrive within client_timeout, the whole body within
+#     max_upload_time (408); a body shorter than its
 #     Content-Length means the client went away (499).
 """PUT request validation and body streaming for the object server."""
 
@@ -75,16 +76,21 @@ def check_delete_headers(request):
             raise _bad(request, 'X-Delete-At in past')
 
 
-def read_body(request, writer, length, config):
+def read_body(request, writer, length, config, clock=None):
     """Copy the request body into ``writer``.
 
     :param length: expected bytes, or None (chunked: read to EOF).
-    :param config: has ``network_chunk_bytes`` and ``client_timeout_s``.
+    :param config: has ``network_chunk_bytes``, ``client_timeout_s`` and
+        ``max_upload_time_s``.
+    :param clock: has ``monotonic()``; the whole body must arrive within
+        ``max_upload_time_s`` of the start (Swift's max_upload_time). None: no limit.
     :returns: None on success, or an error Response (408, 499).
     :raises swift.obj.errors.DiskFileNoSpace: from the writer.
     """
     body = request.environ['wsgi.input']
     remaining = length
+    deadline = None if clock is None else clock.monotonic() + getattr(
+        config, 'max_upload_time_s', float('inf'))
     while remaining is None or remaining > 0:
         want = config.network_chunk_bytes if remaining is None else min(
             config.network_chunk_bytes, remaining)
@@ -97,6 +103,8 @@ def read_body(request, writer, length, config):
             return HTTPClientDisconnect(request=request)
         if not chunk:
             break
+        if deadline is not None and clock.monotonic() > deadline:
+            return HTTPRequestTimeout(request=request)  # checked before each write
         writer.write(chunk)
         if remaining is not None:
             remaining -= len(chunk)

@@ -13,6 +13,7 @@
 
 import contextlib
 import errno
+import fcntl
 import os
 import tempfile
 import uuid
@@ -67,7 +68,13 @@ class DiskFileConfig:
     :ivar disk_chunk_bytes: read size for GETs.
     :ivar mb_per_sync: fdatasync every this many MiB written.
     :ivar keep_cache_bytes: objects up to this size stay in the page cache.
-    :ivar lock_timeout_s: partition lock wait.
+    :ivar disable_fallocate: skip reserving space up front (the fallocate_reserve
+        check still applies), for filesystems without fallocate.
+    :ivar lock_timeout_s: partition lock wait (hashes.pkl / hashes.invalid).
+    :ivar replication_lock_timeout_s: wait for a device's replication lock
+        (``replication_lock_timeout``).
+    :ivar replication_concurrency_per_device: replication jobs allowed at once on one
+        device (``replication_concurrency_per_device``; 0 = no device lock).
     """
     devices: str = '/srv/node'
     mount_check: bool = True
@@ -76,7 +83,10 @@ class DiskFileConfig:
     disk_chunk_bytes: int = limits.disk_chunk_bytes
     mb_per_sync: int = 512
     keep_cache_bytes: int = 5242880
+    disable_fallocate: bool = False
     lock_timeout_s: float = 10.0
+    replication_lock_timeout_s: float = 15.0
+    replication_concurrency_per_device: int = 1
 
     @classmethod
     def from_conf(cls, conf):
@@ -100,8 +110,25 @@ class DiskFileConfig:
             mb_per_sync=config_number(conf.get('mb_per_sync', 512), int, 'mb_per_sync', 1),
             keep_cache_bytes=config_number(conf.get('keep_cache_size', 5242880), int,
                                            'keep_cache_size', 0),
-            lock_timeout_s=config_number(conf.get('replication_lock_timeout', 10),
-                                         float, 'replication_lock_timeout', 0))
+            disable_fallocate=config_bool(conf.get('disable_fallocate', 'false'),
+                                          'disable_fallocate'),
+            replication_lock_timeout_s=config_number(
+                conf.get('replication_lock_timeout', 15), float,
+                'replication_lock_timeout', 0),
+            replication_concurrency_per_device=config_number(
+                conf.get('replication_concurrency_per_device', 1), int,
+                'replication_concurrency_per_device', 0))
+
+
+def _try_flock(fd):
+    """Take an exclusive flock without waiting. :returns: True if taken."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError as err:
+        if err.errno not in (errno.EAGAIN, errno.EACCES):
+            raise
+        return False
 
 
 def get_data_dir(policy_index):
@@ -211,16 +238,43 @@ class DiskFileManager:
 
     @contextlib.contextmanager
     def replication_lock(self, device, partition, policy_index=0):
-        """Hold the device lock then the partition's ``.lock-replication``.
+        """Hold one of the device's replication locks, then the partition's
+        ``.lock-replication`` (Swift's order and names: ``<dev>/.lock``, ``.lock-1``...
+        up to ``replication_concurrency_per_device``).
 
-        :raises swift.common.fs.LockTimeout: after ``lock_timeout_s``.
+        :raises swift.common.fs.LockTimeout: after ``replication_lock_timeout_s`` in
+            all (device and partition waits together).
         """
         device_path = self._dev_path_or_raise(device)
         part_path = os.path.join(device_path, get_data_dir(policy_index), str(partition))
-        with fs.lock_path(device_path, timeout_s=self.config.lock_timeout_s):
-            with fs.lock_path(part_path, timeout_s=self.config.lock_timeout_s,
-                              name='replication'):
+        timeout_s = self.config.replication_lock_timeout_s
+        deadline = self.clock.monotonic() + timeout_s
+        with self._device_lock(device_path, timeout_s):
+            remaining = max(0.0, deadline - self.clock.monotonic())
+            with fs.lock_path(part_path, timeout_s=remaining, name='replication',
+                              sleep=self.clock.sleep, monotonic=self.clock.monotonic):
                 yield
+
+    @contextlib.contextmanager
+    def _device_lock(self, device_path, timeout_s):
+        """Flock any free one of ``replication_concurrency_per_device`` lock files."""
+        limit = self.config.replication_concurrency_per_device
+        if limit < 1:
+            yield None
+            return
+        names = [os.path.join(device_path, '.lock' + ('-%d' % i if i else ''))
+                 for i in range(limit)]
+        fds = [os.open(name, os.O_WRONLY | os.O_CREAT, 0o644) for name in names]
+        try:
+            deadline = self.clock.monotonic() + timeout_s
+            while not any(_try_flock(fd) for fd in fds):
+                if self.clock.monotonic() >= deadline:
+                    raise fs.LockTimeout(names[0], timeout_s)
+                self.clock.sleep(0.01)
+            yield names
+        finally:
+            for fd in fds:
+                os.close(fd)
 
     def pickle_async_update(self, device, account, container, obj, update, timestamp,
                             policy_index=0):
@@ -626,7 +680,7 @@ class DiskFileWriter:
         except BaseException:
             self.close()
             raise
-        if self.size:
+        if self.size and not self.manager.config.disable_fallocate:
             try:
                 fs.fallocate(self.fd, self.size)
             except OSError as err:

@@ -9,6 +9,7 @@ import pickle
 from dataclasses import dataclass
 
 from swift.common import concurrency
+from swift.common.backend_request import handles_options, options_response
 from swift.common.config import config_bool, config_number, config_true_value
 from swift.common.constraints import ConstraintError, Constraints, check_metadata
 from swift.common.hashing import HashPathConfig
@@ -33,6 +34,7 @@ DEFAULT_ALLOWED_HEADERS = ('Content-Disposition, Content-Encoding, X-Delete-At, 
                            'X-Object-Manifest, X-Static-Large-Object, Cache-Control, '
                            'Content-Language, Expires, X-Robots-Tag')
 ALLOWED_METHODS = ('GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'REPLICATE', 'SSYNC')
+REPLICATION_METHODS = ('REPLICATE', 'SSYNC')
 _META_PREFIXES = ('x-object-meta-', 'x-object-sysmeta-', 'x-object-transient-sysmeta-')
 _POST_META_PREFIXES = ('x-object-meta-', 'x-object-transient-sysmeta-')
 _BACKEND_OVERRIDE = 'x-backend-container-update-override-'
@@ -49,12 +51,15 @@ class ObjectServerConfig:
     :ivar container_update_timeout_s: how long a request waits for its container
         updates before answering (they go on in the background).
     :ivar client_timeout_s: longest wait for one chunk of a PUT body.
+    :ivar max_upload_time_s: longest a whole PUT body may take (408 after).
     :ivar network_chunk_bytes: read size for PUT bodies.
     :ivar allowed_headers: lower-case headers kept as object metadata.
     :ivar auto_create_account_prefix: prefix of hidden accounts (``.``).
     :ivar expiring_objects_account_name: without the prefix.
     :ivar expiring_objects_container_divisor: seconds per task container.
     :ivar keep_cache_private: keep authenticated GETs in the page cache too.
+    :ivar replication_server: None (unset: every verb), True (only REPLICATE and
+        SSYNC) or False (every verb but those), as Swift's ``replication_server``.
     :ivar diskfile: the storage options (:class:`DiskFileConfig`).
     """
     swift_dir: str = '/etc/swift'
@@ -62,6 +67,7 @@ class ObjectServerConfig:
     node_timeout_s: float = 3.0
     container_update_timeout_s: float = 1.0
     client_timeout_s: float = 60.0
+    max_upload_time_s: float = 86400.0
     network_chunk_bytes: int = 65536
     allowed_headers: frozenset = frozenset(
         h.strip().lower() for h in DEFAULT_ALLOWED_HEADERS.split(','))
@@ -69,6 +75,7 @@ class ObjectServerConfig:
     expiring_objects_account_name: str = 'expiring_objects'
     expiring_objects_container_divisor: int = 86400
     keep_cache_private: bool = False
+    replication_server: object = None
     diskfile: DiskFileConfig = DiskFileConfig()
 
     @classmethod
@@ -80,12 +87,14 @@ class ObjectServerConfig:
         def number(name, kind, default, minimum=0):
             return config_number(conf.get(name, default), kind, name, minimum)
         allowed = conf.get('allowed_headers', DEFAULT_ALLOWED_HEADERS)
+        replication = conf.get('replication_server')
         return cls(
             swift_dir=conf.get('swift_dir', '/etc/swift'),
             conn_timeout_s=number('conn_timeout', float, 0.5),
             node_timeout_s=number('node_timeout', float, 3.0),
             container_update_timeout_s=number('container_update_timeout', float, 1.0),
             client_timeout_s=number('client_timeout', float, 60.0),
+            max_upload_time_s=number('max_upload_time', float, 86400.0),
             network_chunk_bytes=number('network_chunk_size', int, 65536, 1),
             allowed_headers=frozenset(h.strip().lower() for h in allowed.split(',')
                                       if h.strip()),
@@ -96,6 +105,8 @@ class ObjectServerConfig:
                 'expiring_objects_container_divisor', int, 86400, 1),
             keep_cache_private=config_bool(conf.get('keep_cache_private', 'false'),
                                            'keep_cache_private'),
+            replication_server=None if replication in (None, '')
+            else config_bool(replication, 'replication_server'),
             diskfile=DiskFileConfig.from_conf(conf))
 
     @property
@@ -161,6 +172,10 @@ class ObjectController:
         self.sender = UpdateSender(http_connect=http_connect,
                                    conn_timeout_s=config.conn_timeout_s,
                                    node_timeout_s=config.node_timeout_s)
+        replication_only = config.replication_server
+        self.allowed_methods = tuple(
+            m for m in ALLOWED_METHODS if replication_only is None
+            or (m in REPLICATION_METHODS) == bool(replication_only))
 
     # ------------------------------------------------------------ the funnel
 
@@ -181,9 +196,8 @@ class ObjectController:
         return response(environ, start_response)
 
     def handle_request(self, request):
-        """Route ``request`` to its verb handler. :returns: a swob Response."""
-        if request.method not in ALLOWED_METHODS:
-            return HTTPMethodNotAllowed(request=request)
+        """Route ``request`` to its verb handler (Swift's order: path check, then
+        OPTIONS, then the allowed verbs). :returns: a swob Response."""
         try:
             wsgi_to_str(request.path_info).encode('utf-8')
         except UnicodeEncodeError:
@@ -192,6 +206,11 @@ class ObjectController:
         if '\x00' in request.path_info:
             return HTTPPreconditionFailed(request=request,
                                           body=b'Invalid UTF8 or contains NULL')
+        if request.method == 'OPTIONS' and \
+                handles_options(self.config.replication_server):
+            return options_response(request, 'object-server', self.allowed_methods)
+        if request.method not in self.allowed_methods:
+            return HTTPMethodNotAllowed(request=request)
         return getattr(self, request.method)(request)
 
     # ------------------------------------------------------------ helpers
@@ -328,7 +347,7 @@ class ObjectController:
     def _write_object(self, request, disk_file, length, req_timestamp):
         """Stream the body into a new .data. :returns: metadata or an error Response."""
         with disk_file.create(size=length) as writer:
-            error = read_body(request, writer, length, self.config)
+            error = read_body(request, writer, length, self.config, self.clock)
             if error is not None:
                 return error
             upload_size, etag = writer.chunks_finished()
