@@ -492,3 +492,47 @@ class TestAgainstRawSocket:
         success, _ = sender()
         assert not success
         assert sender.disconnected_cleanly is None
+
+
+class CutSocket:
+    """Accepts ``first`` bytes, then the send is cut (a timeout fires); afterwards it
+    accepts everything. Records what was sent."""
+
+    def __init__(self, first):
+        self.first = first
+        self.sent = bytearray()
+        self.cut = False
+        self.closed = False
+
+    def send(self, data):
+        if not self.cut:
+            self.cut = True
+            self.sent.extend(bytes(data[:self.first]))
+            return self.first
+        if len(self.sent) == self.first and not getattr(self, 'raised', False):
+            self.raised = True
+            raise ssync.SsyncTimeout('send_put chunk', 0.01)
+        self.sent.extend(bytes(data))
+        return len(data)
+
+    def sendall(self, data):
+        self.sent.extend(bytes(data))
+
+    def close(self):
+        self.closed = True
+
+
+def test_frame_cut_by_a_timeout_is_completed_before_the_last_chunk(sender_manager):
+    from swift.obj.ssync_sender import _FrameWriter
+    sender = SsyncSender(sender_manager, node_for(1), 'sda', '0', 0, ['abc'],
+                         logger=DebugLogger('ssync-sender'))
+    sock = CutSocket(first=7)
+    sender.sock, sender.writer = sock, _FrameWriter(sock)
+    frame = ssync.encode_chunk(b'x' * 1000)
+    with pytest.raises(ssync.SsyncTimeout):
+        sender.writer.send_frame(frame)
+    assert 0 < len(sock.sent) < len(frame)   # torn mid-frame
+    sender.disconnect()
+    assert bytes(sock.sent) == frame + ssync.LAST_CHUNK
+    assert ssync.is_complete_chunked_body(bytes(sock.sent))
+    assert sock.closed and sender.disconnected_cleanly
