@@ -506,6 +506,10 @@ def main(argv=None):
     saio = Saio(layout, start_daemons=not args.no_daemons)
     try:
         return getattr(saio, args.command)()
+    except BrokenPipeError:
+        # output piped into e.g. `head`: stop quietly, like other command-line tools
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (SaioError, OSError) as err:
         print('ERROR: %s' % err, file=sys.stderr)
         return 1

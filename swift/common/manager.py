@@ -827,3 +827,7 @@ def main(argv=None, *, out=None, clock=None, command_finder=None):
         return manager.run_command(command, **kwargs)
     except KeyboardInterrupt:
         return 1
+    except BrokenPipeError:
+        # output piped into e.g. `head`: stop quietly, like other command-line tools
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
