@@ -16,7 +16,7 @@ import socket
 import sys
 import time
 
-from swift.common.config import ConfigError, config_true_value, config_number
+from swift.common.config import ConfigError, config_number
 
 # Swift's default ports by server (swift-catalog.md 1.1).
 DEFAULT_BIND_PORTS = {'proxy-server': 8080, 'object-server': 6200,
