@@ -580,12 +580,16 @@ class DiskFile:
     def reader(self, keep_cache=False):
         """Hand the open data file to a :class:`DiskFileReader` (which closes it).
 
+        :param keep_cache: the caller would like the pages kept cached; as Swift, only
+            objects smaller than ``keep_cache_size`` are.
         :raises DiskFileNotOpen:
         """
         self._require_open()
         fp, self._fp = self._fp, None
         if fp is None:
             raise DiskFileNotOpen('reader() already taken')
+        keep_cache = keep_cache and \
+            self._content_length < self.manager.config.keep_cache_bytes
         return DiskFileReader(self, fp, self._data_file, self._content_length,
                               self._datafile_metadata.get('ETag'),
                               keep_cache=keep_cache)

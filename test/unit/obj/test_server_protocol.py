@@ -279,3 +279,22 @@ def test_disable_fallocate(tmp_path, monkeypatch, disable, calls):
     app = make_app(tmp_path, disable_fallocate=disable)
     assert put(app, b'abc', T1).status_int == 201
     assert len(seen) == calls
+
+
+@pytest.mark.parametrize('size,headers,dropped', [
+    (10, {}, False),                         # small, anonymous: kept cached
+    (10, {'X-Auth-Token': 't'}, True),       # authenticated: dropped
+    (64, {}, True),                          # not smaller than keep_cache_size
+])
+def test_page_cache_kept_only_for_small_public_gets(tmp_path, monkeypatch, size,
+                                                    headers, dropped):
+    from swift.common import fs
+    from test.unit.obj.server_helpers import get
+    app = make_app(tmp_path, keep_cache_bytes=64)
+    assert put(app, b'x' * size, T1).status_int == 201
+    drops = []
+    monkeypatch.setattr(fs, 'drop_buffer_cache',
+                        lambda fd, offset, length: drops.append((offset, length)))
+    assert get(app, **{k.replace('-', '_'): v for k, v in headers.items()}
+               ).body == b'x' * size
+    assert drops == ([(0, 0)] if dropped else [])
