@@ -155,6 +155,9 @@ class Saio:
                 os.makedirs(target, exist_ok=True)
                 if not os.path.islink(node_root) and not os.path.exists(node_root):
                     os.symlink(target, node_root)
+                elif not os.path.islink(node_root):
+                    self.say('WARNING: %s is a plain directory from a run without XFS; '
+                             '`swift-saio reset` moves node %d onto XFS', node_root, node)
             os.makedirs(os.path.join(layout.node_dir(node), layout.device(node)),
                         exist_ok=True)
             os.makedirs(os.path.join(layout.root, 'cache', str(node)), exist_ok=True)
@@ -324,7 +327,9 @@ class Saio:
         self.down()
         layout = self.layout
         for node in NODES:
+            # mnt/<N> too: an image that could not be unmounted still holds the data
             for path in (os.path.join(layout.root, str(node)),
+                         os.path.join(layout.mount_dir, str(node)),
                          os.path.join(layout.root, 'cache', str(node))):
                 if os.path.islink(path):
                     os.unlink(path)

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import random
+import shutil
 import socket
 import sys
 
@@ -182,8 +183,7 @@ sys.exit(wsgi_main(%r))
 '''
 
 
-@pytest.fixture
-def fake_cluster(tmp_path):
+def make_fake_cluster(tmp_path, use_xfs='no'):
     bin_dir = tmp_path / 'bin'
     bin_dir.mkdir()
     for server in manager.MAIN_SERVERS:
@@ -197,13 +197,45 @@ def fake_cluster(tmp_path):
 
     layout = saio_conf.Layout(
         root=str(tmp_path / 'saio'), base_port=free_base_port(), proxy_port=free_port(),
-        memcached_port=free_port(), rsync_port=free_port(), use_xfs='no',
-        apps={name: FAKE_APP for name in saio_conf.DEFAULT_APPS},
+        memcached_port=free_port(), rsync_port=free_port(), use_xfs=use_xfs,
+        disk_size='1G', apps={name: FAKE_APP for name in saio_conf.DEFAULT_APPS},
         filters={name: FAKE_FILTER for name in saio_conf.DEFAULT_FILTERS})
-    out = io.StringIO()
-    cluster = saio.Saio(layout, out=out, command_finder=finder, start_daemons=False)
+    return saio.Saio(layout, out=io.StringIO(), command_finder=finder,
+                     start_daemons=False)
+
+
+@pytest.fixture
+def fake_cluster(tmp_path):
+    cluster = make_fake_cluster(tmp_path)
     yield cluster
     cluster.down()
+
+
+def can_loop_mount():
+    return (os.geteuid() == 0 and shutil.which('mkfs.xfs') is not None
+            and os.path.exists('/dev/loop-control'))
+
+
+@pytest.mark.skipif(not can_loop_mount(), reason='needs root, mkfs.xfs and loop devices')
+def test_xfs_devices_hold_big_metadata_and_go_away_on_down(tmp_path):
+    import xattr
+    cluster = make_fake_cluster(tmp_path, use_xfs='yes')
+    layout = cluster.layout
+    try:
+        assert cluster.up() == 0
+        assert saio._is_mount(layout.mount_dir)
+        assert os.path.islink(os.path.join(layout.root, '2'))
+        probe = os.path.join(layout.node_dir(2), 'sdb2', 'probe')
+        with open(probe, 'w'):
+            pass
+        xattr.setxattr(probe, 'user.swift.metadata', b'x' * 60000)  # ext4 refuses this
+        assert 'WARNING' not in cluster.out.getvalue()
+    finally:
+        assert cluster.down() == 0
+    assert not saio._is_mount(layout.mount_dir)
+    assert cluster.reset() == 0
+    assert not os.path.exists(layout.disk_image)
+    assert not os.path.exists(os.path.join(layout.root, '2'))
 
 
 class TestLifecycle:
