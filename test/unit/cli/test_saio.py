@@ -348,6 +348,18 @@ class TestHelpers:
                                   % missing)
         assert "['" not in message
 
+    def test_health_timeout_names_server_and_log(self, tmp_path):
+        from test.helpers.fake_clock import FakeClock
+        clock = FakeClock()
+        layout = saio_conf.Layout(root=str(tmp_path), proxy_port=free_port())
+        cluster = saio.Saio(layout, out=io.StringIO(), clock=clock)
+        with pytest.raises(saio.SaioError) as caught:
+            cluster.wait_for_health(timeout_s=3)
+        assert str(caught.value) == (
+            'proxy-server (127.0.0.1:%d) did not answer /healthcheck within 3 s; see %s'
+            % (layout.proxy_port, layout.log_path('proxy-server')))
+        assert 2.9 < sum(clock.sleeps) < 3.2      # polled, with no real sleep
+
     def test_unwritable_dir_is_one_error_line(self, capsys):
         assert saio.main(['up', '--dir', '/proc/no-such-saio', '--xfs', 'no']) == 1
         err = capsys.readouterr().err
