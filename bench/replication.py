@@ -31,7 +31,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from swift.common import concurrency  # noqa: E402
-from swift.common.hashing import HashPathConfig, md5_hex  # noqa: E402
+from swift.common.hashing import HashPathConfig  # noqa: E402
 from swift.common.timestamp import Timestamp  # noqa: E402
 
 DEVICE = 'sda'

@@ -20,7 +20,6 @@
 import enum
 import urllib.parse
 from dataclasses import dataclass
-from typing import Optional
 
 from swift.common.timestamp import Timestamp
 

@@ -102,10 +102,6 @@ def read(manager, name='a/c/o', partition='0'):
     return manager.get_diskfile('sda', partition, account, container, obj).read_metadata()
 
 
-def partition_of(name):
-    return '0'
-
-
 @pytest.fixture
 def cluster_factory(tmp_path):
     clusters = []
