@@ -154,6 +154,31 @@ class TestSsync:
         stats = cluster.replicator().run_once()
         assert stats.hashmatch == 2 and stats.rsync == 0
 
+    def test_bl24_allowed_headers_survive_ssync(self, cluster_factory):
+        """Field case BL-24: a direct HEAD to every primary after ssync shows the same
+        Content-Disposition, Content-Encoding, user meta, ETag and Content-Type."""
+        from swift.common.bufferedhttp import http_connect
+        cluster = cluster_factory(local=0)
+        put_object(cluster.local, 'a/c/o', b'zipped',
+                   extra={'Content-Disposition': 'attachment; filename=x.txt',
+                          'Content-Encoding': 'gzip', 'X-Object-Meta-Color': 'blue'})
+        cluster.replicator().run_once()
+        wanted = ('Content-Disposition', 'Content-Encoding', 'X-Object-Meta-Color',
+                  'Etag', 'Content-Type', 'Content-Length')
+        seen = []
+        for index in (1, 2):
+            conn = http_connect('127.0.0.1', cluster.devs[index]['port'], 'sda', '0',
+                                'HEAD', '/a/c/o',
+                                headers={'X-Backend-Storage-Policy-Index': '0'})
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 200
+            seen.append({name: response.getheader(name) for name in wanted})
+        assert seen[0] == seen[1]
+        assert seen[0]['Content-Disposition'] == 'attachment; filename=x.txt'
+        assert seen[0]['Content-Encoding'] == 'gzip'
+        assert seen[0]['X-Object-Meta-Color'] == 'blue'
+
     def test_tombstone_and_meta_reach_a_stale_primary(self, cluster_factory):
         cluster = cluster_factory(local=0)
         # recent times: the servers reclaim tombstones older than a week by real time
