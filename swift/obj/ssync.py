@@ -8,7 +8,7 @@
 #     the hashes it wants, the sender sends updates (PUT/POST/DELETE subrequests), the
 #     receiver acknowledges them; nothing else is legal;
 #   * an ``:ERROR:`` line from the receiver ends the conversation in FAILED from any
-#     state that is not already terminal;
+#     state that is not already terminal (and changes nothing in a terminal one);
 #   * an event not in the table is a protocol error that names whose fault it was.
 # Framing rules (HTTP/1.1 chunked, RFC 9112 section 7.1):
 #   * every message travels as its own chunk ``%x\r\n<msg>\r\n``;
@@ -155,8 +155,11 @@ class Conversation:
         :raises SsyncProtocolError: ``event`` is not allowed in the current state
             (the conversation becomes FAILED).
         """
-        if event is Event.ERROR and self.state not in TERMINAL_STATES:
-            self.state = State.FAILED
+        if event is Event.ERROR:
+            # an error ends any live conversation and is harmless after the end, so
+            # error paths never raise while reporting one
+            if self.state not in TERMINAL_STATES:
+                self.state = State.FAILED
             return self.state
         next_state = TRANSITIONS.get((self.state, event))
         if next_state is None:

@@ -129,6 +129,17 @@ def test_error_fails_from_any_live_state(cut):
     assert conversation.advance(Event.ERROR) is State.FAILED
 
 
+def test_error_after_the_end_changes_nothing():
+    conversation = ssync.Conversation('receiver')
+    for event in HAPPY:
+        conversation.advance(event)
+    assert conversation.advance(Event.ERROR) is State.DONE
+    failed = ssync.Conversation('receiver')
+    with pytest.raises(ssync.SsyncProtocolError):
+        failed.advance(Event.ACK_END)
+    assert failed.advance(Event.ERROR) is State.FAILED
+
+
 def test_out_of_order_event_names_state_and_event():
     conversation = ssync.Conversation('receiver')
     conversation.advance(Event.CONNECTED)
