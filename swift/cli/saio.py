@@ -38,15 +38,17 @@ class Saio:
     :param clock: Clock for waits (health checks, process exits).
     :param command_finder: passed to swift-init's Manager (tests use fake servers).
     :param start_daemons: also start the background daemons that are installed.
+    :param health_timeout_s: how long `up` waits for every /healthcheck (seconds).
     """
 
     def __init__(self, layout, *, out=None, clock=None, command_finder=None,
-                 start_daemons=True):
+                 start_daemons=True, health_timeout_s=HEALTH_TIMEOUT_S):
         self.layout = layout
         self.out = out or sys.stdout
         self.clock = clock or RealClock()
         self.command_finder = command_finder
         self.start_daemons = start_daemons
+        self.health_timeout_s = health_timeout_s
 
     def say(self, msg, *args):
         print(msg % args if args else msg, file=self.out, flush=True)
@@ -247,7 +249,7 @@ class Saio:
                                             self.env())
             _write_file(pid_file, '%d\n' % pid)
 
-    def wait_for_health(self, timeout_s=HEALTH_TIMEOUT_S):
+    def wait_for_health(self, timeout_s=None):
         """GET /healthcheck on the proxy and every storage server.
 
         :raises SaioError: naming the first server that did not answer 200, and its log.
@@ -259,6 +261,8 @@ class Saio:
                 targets.append(('%s-server %d' % (kind, node), self.layout.ip(node),
                                 self.layout.port(kind, node),
                                 self.layout.log_path('%s-server' % kind, node)))
+        if timeout_s is None:
+            timeout_s = self.health_timeout_s
         deadline = self.clock.monotonic() + timeout_s
         for name, ip, port, log in targets:
             remaining = max(deadline - self.clock.monotonic(), 0.0)
@@ -476,6 +480,8 @@ def build_parser():
     parser.add_argument('--disk-size', default=None, help='XFS image size (default 4G)')
     parser.add_argument('--xfs', choices=['auto', 'yes', 'no'], default=None,
                         help='devices on an XFS loop image (auto: when root with mkfs.xfs)')
+    parser.add_argument('--health-timeout', type=float, default=HEALTH_TIMEOUT_S,
+                        help='seconds `up` waits for every /healthcheck (default 30)')
     parser.add_argument('--no-daemons', action='store_true',
                         help='start only the proxy and storage servers')
     return parser
@@ -508,7 +514,8 @@ def main(argv=None):
     """swift-saio entry point. :returns: 0 ok, 1 failure (one ERROR line), 2 usage."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     layout = layout_from_args(args)
-    saio = Saio(layout, start_daemons=not args.no_daemons)
+    saio = Saio(layout, start_daemons=not args.no_daemons,
+                health_timeout_s=args.health_timeout)
     try:
         return getattr(saio, args.command)()
     except BrokenPipeError:

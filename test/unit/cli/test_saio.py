@@ -200,8 +200,9 @@ def make_fake_cluster(tmp_path, use_xfs='no'):
         memcached_port=free_port(), rsync_port=free_port(), use_xfs=use_xfs,
         disk_size='1G', apps={name: FAKE_APP for name in saio_conf.DEFAULT_APPS},
         filters={name: FAKE_FILTER for name in saio_conf.DEFAULT_FILTERS})
+    # a generous health wait: a busy 2-core machine can take long to start 13 servers
     return saio.Saio(layout, out=io.StringIO(), command_finder=finder,
-                     start_daemons=False)
+                     start_daemons=False, health_timeout_s=120)
 
 
 @pytest.fixture
