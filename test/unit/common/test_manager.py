@@ -351,7 +351,7 @@ class TestStubborn:
             assert cluster.run('object.1', 'no-wait')[0] == 0
             pid = int(cluster.pid_file('object-server', 1).read_text())
             ready = cluster.swift_dir / 'object-server' / '1.conf.ready'
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 60
             while not ready.exists():    # SIGTERM is ignored from now on
                 assert time.monotonic() < deadline
                 time.sleep(0.02)

@@ -244,7 +244,7 @@ class TestWorkerSupervisor:
         assert sup.logger.lines[0][0] == 'exception'
 
 
-def wait_for_healthcheck(port, proc, timeout_s=20.0):
+def wait_for_healthcheck(port, proc, timeout_s=60.0):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -266,7 +266,7 @@ def http_get(port, path):
         conn.close()
 
 
-def wait_for_text(path, text, timeout_s=20.0):
+def wait_for_text(path, text, timeout_s=60.0):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if path.exists() and text in path.read_text():
@@ -278,7 +278,7 @@ def wait_for_text(path, text, timeout_s=20.0):
 def stop(proc, signum=signal.SIGTERM):
     proc.send_signal(signum)
     try:
-        proc.communicate(timeout=20)
+        proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -307,7 +307,7 @@ class TestWsgiMainProcess:
             os.kill(int(pid), signal.SIGKILL)              # a worker dies: replaced
             wait_for_text(tmp_path / 'server.log', 'died (status 9), restarting')
             log = tmp_path / 'server.log'
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 60
             while log.read_text().count('started worker') < 3:
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
@@ -339,13 +339,13 @@ class TestWsgiMainProcess:
                 time.sleep(0.01)
             proc.send_signal(signal.SIGHUP)
             slow.join(20)
-            proc.communicate(timeout=20)
+            proc.communicate(timeout=60)
             assert proc.returncode == 0       # the parent leaves at once
         finally:
             if proc.poll() is None:
                 stop(proc, signal.SIGKILL)
         assert results == [b'slow done']
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:   # the worker exits once the request is done
             try:
                 http_get(port, '/healthcheck')
