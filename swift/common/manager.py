@@ -34,6 +34,7 @@ STANDALONE_SERVERS = ['container-reconciler']   # own conf, not <type>-server's
 KILL_WAIT_S = 15.0      # Swift's default -k/--kill-wait
 START_WAIT_S = 10.0     # how long `start` watches a new process before calling it up
 POLL_S = 0.1            # process-state polling step
+MAX_DESCRIPTORS = 32768  # Swift raises RLIMIT_NOFILE to this for the servers it spawns
 DEFAULT_SWIFT_DIR = '/etc/swift'
 DEFAULT_RUN_DIR = '/var/run/swift'
 COMMANDS = ['status', 'start', 'no-wait', 'no-daemon', 'once', 'stop', 'kill',
@@ -488,6 +489,19 @@ def spawn_detached(args, output_path, env, new_session=True):
                            setsid=bool(new_session))
 
 
+def raise_nofile_limit(wanted=MAX_DESCRIPTORS):
+    """Raise our soft RLIMIT_NOFILE towards ``wanted`` (Swift's 32768, capped by the hard
+    limit) so the servers we spawn inherit room for many connections. Best effort."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            pass
+
+
 def _natural_key(path):
     import re
     return [int(p) if p.isdigit() else p for p in re.split(r'(\d+)', path)]
@@ -634,6 +648,7 @@ class Manager:
             self.say('No servers to start (no configs under %s)',
                      self.servers[0].swift_dir if self.servers else DEFAULT_SWIFT_DIR)
             return 1
+        raise_nofile_limit()
         for server in servers:
             server.procs = []
             status |= server.launch(number=number, once=once, daemon=daemon,

@@ -407,3 +407,16 @@ class TestConsoleEntry:
         result = swift_init('object-server', 'twirl')
         assert result.returncode == 1
         assert result.stdout == 'ERROR: unknown command, twirl\n'
+
+
+def test_spawned_servers_get_a_raised_descriptor_limit(cluster):
+    import resource
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    expected = manager.MAX_DESCRIPTORS if hard == resource.RLIM_INFINITY else \
+        min(manager.MAX_DESCRIPTORS, hard)
+    assert cluster.run('object.1', 'start')[0] == 0
+    pid = int(cluster.pid_file('object-server', 1).read_text())
+    with open('/proc/%d/limits' % pid) as fp:
+        line = next(line for line in fp if line.startswith('Max open files'))
+    assert int(line.split()[3]) >= expected
+    assert cluster.run('object.1', 'stop')[0] == 0
