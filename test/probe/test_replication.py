@@ -1,0 +1,233 @@
+"""Probe tests of object replication on the all-in-one (issue 7, acceptance 2; field
+case BL-24), each run with ``sync_method = rsync`` and ``= ssync``: a PUT, a POST and a
+DELETE made while a primary's object server was stopped reach it after one replicator
+pass on every node, and the handoff copies are gone; a wiped device is refilled.
+
+The cluster runs without background daemons; each pass is ``swift-init
+object-replicator once``, as an operator would run it."""
+
+import hashlib
+import os
+import shutil
+
+import pytest
+
+from test.probe import probe_helpers as ph
+
+pytestmark = pytest.mark.probe
+
+SYNC_METHODS = ('rsync', 'ssync')
+HEADERS_KEPT = ('content-disposition', 'content-encoding', 'x-object-meta-color', 'etag',
+                'content-type', 'content-length', 'x-timestamp', 'last-modified')
+
+
+@pytest.fixture(scope='module')
+def cluster(tmp_path_factory):
+    saio = ph.module_cluster(tmp_path_factory, 'replication')
+    try:
+        yield saio
+    finally:
+        saio.down()
+
+
+@pytest.fixture(params=SYNC_METHODS)
+def sync_method(request, cluster):
+    """Sets ``[object-replicator] sync_method`` in every node's object-server conf."""
+    method = request.param
+    for node in (1, 2, 3, 4):
+        ph.set_option(ph.conf_path(cluster, 'object', node), 'object-replicator',
+                      'sync_method', method)
+    return method
+
+
+def make_container(cluster, name):
+    assert cluster.raw('PUT', '/' + name).status in (201, 202)
+
+
+def rsync_connections(cluster):
+    try:
+        with open(os.path.join(cluster.root, 'log', 'rsyncd.log')) as fp:
+            return sum(1 for line in fp if 'connect from' in line)
+    except FileNotFoundError:
+        return 0
+
+
+def replicate(cluster, sync_method):
+    """One ``swift-init object-replicator once``; proves which method moved the data:
+    the rsync daemons are connected to with rsync and never with ssync."""
+    before = rsync_connections(cluster)
+    out = ph.daemon_once(cluster, 'object-replicator')
+    assert 'Traceback' not in out, out
+    connections = rsync_connections(cluster) - before
+    if sync_method == 'ssync':
+        assert connections == 0, 'ssync pass used rsync'
+    else:
+        assert connections > 0, 'rsync pass never reached an rsync daemon'
+    return out
+
+
+def where(cluster, container, obj):
+    """{node number: sorted hash-dir files} of every device holding the object."""
+    found = {}
+    for node, path in cluster.object_files('AUTH_test', container, obj):
+        found[node] = sorted(os.listdir(os.path.dirname(path)))
+    return found
+
+
+def assert_no_replicator_errors(cluster):
+    for node in (1, 2, 3, 4):
+        path = os.path.join(cluster.root, 'log', 'object-replicator-%d.log' % node)
+        if os.path.exists(path):
+            with open(path) as fp:
+                text = fp.read()
+            assert 'Traceback' not in text, text[-3000:]
+        for server_log in ('object-server-%d.log' % node,):
+            path = os.path.join(cluster.root, 'log', server_log)
+            if os.path.exists(path):
+                with open(path) as fp:
+                    text = fp.read()
+                assert 'ChunkReadError' not in text and 'Traceback' not in text, \
+                    text[-3000:]
+
+
+def test_put_while_primary_down_reaches_it_and_leaves_no_handoff(cluster, sync_method):
+    container, obj = 'put-' + sync_method, 'obj'
+    make_container(cluster, container)
+    part, nodes = ph.primaries(cluster, 'object', 'AUTH_test', container, obj)
+    primary_nodes = sorted(ph.node_number(dev) for dev in nodes)
+    victim = ph.node_number(nodes[0])
+    body = b'written while a primary was down ' * 100
+    ph.stop_server(cluster, 'object', victim)
+    try:
+        assert cluster.raw('PUT', '/%s/%s' % (container, obj), body=body).status == 201
+    finally:
+        ph.start_server(cluster, 'object', victim)
+    before = where(cluster, container, obj)
+    handoffs = sorted(set(before) - set(primary_nodes))
+    assert victim not in before and len(handoffs) == 1, before
+
+    replicate(cluster, sync_method)
+
+    after = where(cluster, container, obj)
+    assert sorted(after) == primary_nodes, after
+    data_files = {files[-1] for files in after.values()}
+    assert len(data_files) == 1 and data_files.pop().endswith('.data'), after
+    for dev in nodes:
+        status, headers, got = ph.direct(dev, part, 'GET', 'AUTH_test', container, obj)
+        assert status == 200 and got == body
+        assert headers['etag'] == hashlib.md5(body).hexdigest()
+    assert_no_replicator_errors(cluster)
+
+
+def test_post_and_delete_while_primary_down_reach_it(cluster, sync_method):
+    container = 'postdel-' + sync_method
+    make_container(cluster, container)
+    posted, deleted = 'posted', 'deleted'
+    part_p, nodes_p = ph.primaries(cluster, 'object', 'AUTH_test', container, posted)
+    part_d, nodes_d = ph.primaries(cluster, 'object', 'AUTH_test', container, deleted)
+    common = sorted({ph.node_number(d) for d in nodes_p} &
+                    {ph.node_number(d) for d in nodes_d})
+    victim = common[0]     # 3 of 4 nodes each: two objects always share a primary
+    for obj in (posted, deleted):
+        assert cluster.raw('PUT', '/%s/%s' % (container, obj), body=b'x' * 10,
+                           headers={'Content-Type': 'text/plain'}).status == 201
+    ph.stop_server(cluster, 'object', victim)
+    try:
+        assert cluster.raw('POST', '/%s/%s' % (container, posted), headers={
+            'X-Object-Meta-Color': 'blue', 'Content-Type': 'text/x-posted'}).status == 202
+        assert cluster.raw('DELETE', '/%s/%s' % (container, deleted)).status == 204
+    finally:
+        ph.start_server(cluster, 'object', victim)
+    victim_dev_p = [d for d in nodes_p if ph.node_number(d) == victim][0]
+    victim_dev_d = [d for d in nodes_d if ph.node_number(d) == victim][0]
+    assert ph.direct(victim_dev_p, part_p, 'HEAD', 'AUTH_test', container, posted)[1].get(
+        'x-object-meta-color') is None
+    assert ph.direct(victim_dev_d, part_d, 'HEAD', 'AUTH_test', container,
+                     deleted)[0] == 200
+
+    replicate(cluster, sync_method)
+
+    files = ph.hash_dir_files(cluster, victim_dev_p, part_p, 'AUTH_test', container, posted)
+    assert any(name.endswith('.meta') for name in files), files
+    for dev in nodes_p:
+        status, headers, _ = ph.direct(dev, part_p, 'HEAD', 'AUTH_test', container, posted)
+        assert status == 200, (dev, status)
+        assert headers.get('x-object-meta-color') == 'blue', (dev, headers)
+        assert headers.get('content-type') == 'text/x-posted', (dev, headers)
+    files = ph.hash_dir_files(cluster, victim_dev_d, part_d, 'AUTH_test', container,
+                              deleted)
+    assert len(files) == 1 and files[0].endswith('.ts'), files
+    for dev in nodes_d:
+        status, headers, _ = ph.direct(dev, part_d, 'HEAD', 'AUTH_test', container, deleted)
+        assert status == 404 and 'x-backend-timestamp' in headers, (dev, status, headers)
+    for obj, nodes in ((posted, nodes_p), (deleted, nodes_d)):
+        holders = sorted(where(cluster, container, obj))
+        assert holders == sorted(ph.node_number(d) for d in nodes), (obj, holders)
+    assert_no_replicator_errors(cluster)
+
+
+def test_wiped_device_is_refilled(cluster, sync_method):
+    container = 'wipe-' + sync_method
+    make_container(cluster, container)
+    names = ['obj-%02d' % i for i in range(20)]
+    for name in names:
+        assert cluster.raw('PUT', '/%s/%s' % (container, name),
+                           body=name.encode() * 7).status == 201
+    wiped = 2
+    device = os.path.join(cluster.devices_root('object', wiped), 'sdb%d' % wiped)
+    expected = {}
+    for name in names:
+        part, nodes = ph.primaries(cluster, 'object', 'AUTH_test', container, name)
+        expected[name] = sorted(ph.node_number(dev) for dev in nodes)
+    assert any(wiped in holders for holders in expected.values())
+    for entry in os.listdir(device):
+        path = os.path.join(device, entry)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+    assert not any(wiped in where(cluster, container, name) for name in names)
+
+    replicate(cluster, sync_method)
+
+    for name in names:
+        holders = where(cluster, container, name)
+        assert sorted(holders) == expected[name], (name, holders)
+        assert all(files[-1].endswith('.data') for files in holders.values()), holders
+    assert_no_replicator_errors(cluster)
+
+
+def test_bl24_ssync_keeps_allowed_headers_on_repaired_primary(cluster):
+    """Field case BL-24: Content-Disposition, Content-Encoding and user metadata pushed
+    by ssync are on the repaired primary exactly as on the others."""
+    for node in (1, 2, 3, 4):
+        ph.set_option(ph.conf_path(cluster, 'object', node), 'object-replicator',
+                      'sync_method', 'ssync')
+    container, obj = 'bl24', 'o'
+    make_container(cluster, container)
+    part, nodes = ph.primaries(cluster, 'object', 'AUTH_test', container, obj)
+    victim = ph.node_number(nodes[1])
+    ph.stop_server(cluster, 'object', victim)
+    try:
+        resp = cluster.raw('PUT', '/%s/%s' % (container, obj), body=b'\x1f\x8bgzipped', headers={
+            'Content-Disposition': 'attachment; filename=x.txt',
+            'Content-Encoding': 'gzip', 'X-Object-Meta-Color': 'blue',
+            'Content-Type': 'text/plain'})
+        assert resp.status == 201
+    finally:
+        ph.start_server(cluster, 'object', victim)
+
+    replicate(cluster, 'ssync')
+
+    seen = []
+    for dev in nodes:
+        status, headers, _ = ph.direct(dev, part, 'HEAD', 'AUTH_test', container, obj)
+        assert status == 200, (dev, status)
+        seen.append({name: headers.get(name) for name in HEADERS_KEPT})
+    assert seen[0]['content-disposition'] == 'attachment; filename=x.txt'
+    assert seen[0]['content-encoding'] == 'gzip'
+    assert seen[0]['x-object-meta-color'] == 'blue'
+    assert all(headers == seen[0] for headers in seen), seen
+    assert sorted(where(cluster, container, obj)) == sorted(
+        ph.node_number(dev) for dev in nodes)
+    assert_no_replicator_errors(cluster)
