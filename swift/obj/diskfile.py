@@ -33,6 +33,10 @@ from swift.obj.errors import (DiskFileBadMetadata, DiskFileCollision, DiskFileDe
 from swift.obj.metadata import OS_XATTRS, read_metadata, write_metadata
 from swift.obj.ondisk import (DATA_EXT, META_EXT, TOMBSTONE_EXT, cleanup_hash_dir,
                               make_filename, resolve_files)
+from swift.obj.reader import DiskFileReader
+
+__all__ = ['DiskFileConfig', 'DiskFileManager', 'DiskFile', 'DiskFileWriter',
+           'DiskFileReader', 'Reserve', 'get_data_dir', 'get_tmp_dir']
 
 DATADIR_BASE = 'objects'
 TMP_BASE = 'tmp'
@@ -770,124 +774,3 @@ class DiskFileWriter:
             with contextlib.suppress(OSError):
                 os.unlink(self.tmppath)
             self.tmppath = None
-
-
-class DiskFileReader:
-    """Iterates the body of an open .data file and checks it on the way.
-
-    When the whole file was read from offset 0, its md5 must equal the stored ETag and
-    the byte count the stored size; otherwise the object is quarantined (the bytes
-    were already sent: the client sees the stored ETag and can tell).
-
-    :param diskfile: the opened :class:`DiskFile`.
-    :param fp: binary file object positioned at 0.
-    """
-
-    def __init__(self, diskfile, fp, data_file, obj_size, etag, keep_cache=False):
-        self.diskfile = diskfile
-        self._fp = fp
-        self.data_file = data_file
-        self.obj_size = obj_size
-        self.etag = etag
-        self.keep_cache = keep_cache
-        self.chunk_bytes = diskfile.manager.config.disk_chunk_bytes
-        self._md5 = None
-        self._bytes_read = 0
-        self._read_to_eof = False
-        self._checked = False
-        self.quarantined = None
-
-    def __iter__(self):
-        return self._iter_range(0, None)
-
-    def app_iter_range(self, start, stop):
-        """Yield bytes ``[start, stop)`` (``stop`` None = to the end)."""
-        return self._iter_range(start or 0, stop)
-
-    def _iter_range(self, start, stop):
-        # As Swift: the bytes stream as read; after a full read from offset 0 the
-        # size and md5 are checked at close and a mismatch quarantines the object (the
-        # client sees the stored ETag beside the bytes, so it can tell).
-        try:
-            if self._fp is None:
-                return
-            self._fp.seek(start)
-            self._md5 = new_md5() if start == 0 else None
-            self._bytes_read = 0
-            yield from self._read_chunks(start, stop)
-        finally:
-            self.close()
-
-    def _read_chunks(self, start, stop):
-        position = start
-        while stop is None or position < stop:
-            want = self.chunk_bytes if stop is None else min(self.chunk_bytes,
-                                                             stop - position)
-            chunk = self._fp.read(want)
-            if not chunk:
-                self._read_to_eof = True
-                return
-            position += len(chunk)
-            self._bytes_read += len(chunk)
-            if self._md5 is not None:
-                self._md5.update(chunk)
-            yield chunk
-        if position >= self.obj_size:
-            self._read_to_eof = True
-
-    def app_iter_ranges(self, ranges, content_type, boundary, size):
-        """Yield a ``multipart/byteranges`` body (RFC 7233 appendix A) for ``ranges``.
-
-        :param ranges: list of (start, stop) half-open byte ranges.
-        :param content_type: the object's Content-Type, repeated in each part.
-        :param boundary: the multipart boundary (no dashes).
-        :param size: the object's total size in bytes.
-        """
-        from swift.common.swob import multirange_part_header
-        try:
-            for start, stop in ranges:
-                yield multirange_part_header(content_type, boundary, start, stop, size)
-                self._fp.seek(start)
-                remaining = stop - start
-                while remaining > 0:
-                    chunk = self._fp.read(min(self.chunk_bytes, remaining))
-                    if not chunk:
-                        break
-                    remaining -= len(chunk)
-                    yield chunk
-            yield ('\r\n--%s--' % boundary).encode('ascii')
-        finally:
-            self.close()
-
-    def _check_integrity(self):
-        if self._md5 is None or not self._read_to_eof or self._checked:
-            return
-        self._checked = True
-        if self._bytes_read != self.obj_size:
-            reason = 'Bytes read: %s, does not match metadata: %s' % (
-                self._bytes_read, self.obj_size)
-        elif self.etag and self._md5.hexdigest() != self.etag:
-            reason = 'ETag %s and file\'s md5 %s do not match' % (
-                self.etag, self._md5.hexdigest())
-        else:
-            return
-        self.quarantined = self.diskfile._quarantine(self.data_file, reason)
-
-    def __del__(self):
-        # A response dropped without close() (e.g. a 304 built from this reader)
-        # must not leak the file descriptor; no integrity verdict without a full read.
-        fp = getattr(self, '_fp', None)
-        if fp is not None:
-            fp.close()
-
-    def close(self):
-        """Close the file; quarantine if a full read found a mismatch."""
-        if self._fp is None:
-            return
-        try:
-            self._check_integrity()
-        finally:
-            if not self.keep_cache:
-                fs.drop_buffer_cache(self._fp.fileno(), 0, 0)
-            self._fp.close()
-            self._fp = None
