@@ -1,0 +1,182 @@
+"""Probe tests of account and container replication on the all-in-one (issue 7,
+acceptance 2): a container listing and the account listing converge after a container
+server was down during 100 object PUTs; an account DB catches up on containers created
+while its server was down; a container created while a primary was down ends on its
+primaries and leaves no handoff DB; a wiped container device is refilled.
+
+Every daemon pass is ``swift-init <daemon> once -c N`` for each node on a cluster
+without background daemons."""
+
+import glob
+import json
+import os
+import shutil
+
+import pytest
+
+from test.probe import probe_helpers as ph
+
+pytestmark = pytest.mark.probe
+
+
+@pytest.fixture(scope='module')
+def cluster(tmp_path_factory):
+    saio = ph.module_cluster(tmp_path_factory, 'dbrepl')
+    try:
+        yield saio
+    finally:
+        saio.down()
+
+
+def once(cluster, daemon):
+    """One pass of ``daemon`` on each node, node after node.
+
+    Not all four at once: two peers that find the same primary without the DB both
+    rsync it there, and the later ``complete_rsync`` is answered 404 (the DB exists
+    now, as in Swift), which keeps a handoff DB until the next pass."""
+    out = ph.daemon_once(cluster, daemon, nodes=(1, 2, 3, 4))
+    assert 'Traceback' not in out, out
+    return out
+
+
+def db_nodes(cluster, kind, account, container=None):
+    """Sorted node numbers holding the DB of ``account[/container]`` (any partition)."""
+    from swift.common.hashing import HashPathConfig, hash_path
+    name_hash = hash_path(account, container,
+                          config=HashPathConfig.from_swift_dir(cluster.env['SWIFT_DIR']))
+    nodes = []
+    for node in (1, 2, 3, 4):
+        pattern = os.path.join(cluster.devices_root(kind, node), '*', kind + 's', '*',
+                               name_hash[-3:], name_hash, name_hash + '.db')
+        if glob.glob(pattern):
+            nodes.append(node)
+    return nodes
+
+
+def container_listing(dev, part, container):
+    status, headers, body = ph.direct(dev, part, 'GET', 'AUTH_test', container,
+                                      query='format=json')
+    assert status == 200, (dev, status)
+    return headers, [item['name'] for item in json.loads(body)]
+
+
+def account_listing(dev, part, account='AUTH_test'):
+    status, _headers, body = ph.direct(dev, part, 'GET', account, query='format=json')
+    assert status == 200, (dev, status, body)
+    return {item['name']: item for item in json.loads(body)}
+
+
+def async_pendings(cluster):
+    found = []
+    for node in (1, 2, 3, 4):
+        found += glob.glob(os.path.join(cluster.devices_root('object', node), '*',
+                                        'async_pending*', '*', '*'))
+    return found
+
+
+def test_listings_converge_after_container_server_down_during_puts(cluster):
+    container = 'converge'
+    assert cluster.raw('PUT', '/' + container).status in (201, 202)
+    cpart, cnodes = ph.primaries(cluster, 'container', 'AUTH_test', container)
+    victim = ph.node_number(cnodes[0])
+    names = ['o%03d' % i for i in range(100)]
+    ph.stop_server(cluster, 'container', victim)
+    try:
+        for name in names:
+            resp = cluster.raw('PUT', '/%s/%s' % (container, name), body=b'12345')
+            assert resp.status == 201, resp
+    finally:
+        ph.start_server(cluster, 'container', victim)
+    assert container_listing(cnodes[0], cpart, container)[1] == []
+    assert len(async_pendings(cluster)) == 100
+
+    once(cluster, 'container-replicator')
+
+    for dev in cnodes:
+        headers, listed = container_listing(dev, cpart, container)
+        assert listed == names, (dev, len(listed))
+        assert headers['x-container-object-count'] == '100'
+        assert headers['x-container-bytes-used'] == '500'
+
+    once(cluster, 'object-updater')
+    assert async_pendings(cluster) == []
+    once(cluster, 'container-updater')
+
+    apart, anodes = ph.primaries(cluster, 'account', 'AUTH_test')
+    for dev in anodes:
+        entry = account_listing(dev, apart).get(container)
+        assert entry and entry['count'] == 100 and entry['bytes'] == 500, (dev, entry)
+    proxy = {item['name']: item for item in cluster.json_get('?format=json')}
+    assert proxy[container]['count'] == 100 and proxy[container]['bytes'] == 500
+    assert db_nodes(cluster, 'container', 'AUTH_test', container) == sorted(
+        ph.node_number(dev) for dev in cnodes)
+
+
+def test_account_db_catches_up_on_containers_made_while_it_was_down(cluster):
+    apart, anodes = ph.primaries(cluster, 'account', 'AUTH_test')
+    victim_dev = anodes[1]
+    victim = ph.node_number(victim_dev)
+    names = ['acct-%d' % i for i in range(5)]
+    ph.stop_server(cluster, 'account', victim)
+    try:
+        for name in names:
+            assert cluster.raw('PUT', '/' + name).status in (201, 202)
+    finally:
+        ph.start_server(cluster, 'account', victim)
+    assert not set(names) & set(account_listing(victim_dev, apart))
+
+    once(cluster, 'account-replicator')
+
+    for dev in anodes:
+        assert set(names) <= set(account_listing(dev, apart)), dev
+    assert db_nodes(cluster, 'account', 'AUTH_test') == sorted(
+        ph.node_number(dev) for dev in anodes)
+
+
+def test_container_made_while_primary_down_leaves_no_handoff_db(cluster):
+    container = 'handoff-db'
+    cpart, cnodes = ph.primaries(cluster, 'container', 'AUTH_test', container)
+    primary_nodes = sorted(ph.node_number(dev) for dev in cnodes)
+    victim = ph.node_number(cnodes[2])
+    ph.stop_server(cluster, 'container', victim)
+    try:
+        assert cluster.raw('PUT', '/' + container,
+                           headers={'X-Container-Meta-Flavor': 'mint'}).status == 201
+        assert cluster.raw('PUT', '/%s/o' % container, body=b'x').status == 201
+    finally:
+        ph.start_server(cluster, 'container', victim)
+    holders = db_nodes(cluster, 'container', 'AUTH_test', container)
+    assert victim not in holders and len(holders) == 3, holders
+
+    once(cluster, 'container-replicator')
+
+    assert db_nodes(cluster, 'container', 'AUTH_test', container) == primary_nodes
+    for dev in cnodes:
+        headers, listed = container_listing(dev, cpart, container)
+        assert listed == ['o'], dev
+        assert headers.get('x-container-meta-flavor') == 'mint', (dev, headers)
+
+
+def test_wiped_container_device_is_refilled(cluster):
+    containers = ['wiped-%d' % i for i in range(8)]
+    for name in containers:
+        assert cluster.raw('PUT', '/' + name).status in (201, 202)
+        assert cluster.raw('PUT', '/%s/obj' % name, body=b'abc').status == 201
+    wiped = 3
+    expected = {}
+    for name in containers:
+        _part, nodes = ph.primaries(cluster, 'container', 'AUTH_test', name)
+        expected[name] = sorted(ph.node_number(dev) for dev in nodes)
+    assert any(wiped in nodes for nodes in expected.values())
+    device = os.path.join(cluster.devices_root('container', wiped), 'sdb%d' % wiped)
+    shutil.rmtree(os.path.join(device, 'containers'))
+    assert not any(wiped in db_nodes(cluster, 'container', 'AUTH_test', name)
+                   for name in containers)
+
+    once(cluster, 'container-replicator')
+
+    for name in containers:
+        assert db_nodes(cluster, 'container', 'AUTH_test', name) == expected[name], name
+        part, nodes = ph.primaries(cluster, 'container', 'AUTH_test', name)
+        for dev in nodes:
+            assert container_listing(dev, part, name)[1] == ['obj'], (name, dev)
