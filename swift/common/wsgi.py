@@ -112,6 +112,28 @@ def load_server_conf(conf_path, app_section):
     return conf
 
 
+def _allow_bare_percent_in_paste_configs():
+    """Let PasteDeploy read values such as ``fallocate_reserve = 1%``.
+
+    ConfigParser interpolation rejects a bare ``%``; Swift's configs use it (and only
+    ``%(name)s`` is meant as interpolation), so values without ``%(`` are taken as
+    written. Idempotent.
+    """
+    from paste.deploy import loadwsgi
+    wrapper = loadwsgi.NicerConfigParser.InterpolateWrapper
+    if getattr(wrapper, '_swift_bare_percent', False):
+        return
+    original = wrapper.before_get
+
+    def before_get(self, parser, section, option, value, defaults):
+        if '%(' not in value:
+            return value
+        return original(self, parser, section, option, value, defaults)
+
+    wrapper.before_get = before_get
+    wrapper._swift_bare_percent = True
+
+
 def loadapp(conf_path, global_conf=None, name=None):
     """Build the WSGI app of ``conf_path`` with PasteDeploy.
 
@@ -123,6 +145,7 @@ def loadapp(conf_path, global_conf=None, name=None):
     :raises AppLoadError: with the underlying reason, when any factory fails.
     """
     from paste.deploy import loadapp as paste_loadapp
+    _allow_bare_percent_in_paste_configs()
     uri = 'config:%s' % os.path.abspath(conf_path)
     try:
         return paste_loadapp(uri, name=name, global_conf=global_conf)
