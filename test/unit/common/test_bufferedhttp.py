@@ -164,3 +164,17 @@ def test_response_with_ninety_metadata_items_and_swift_headers(server_factory):
     bufferedhttp.raise_max_header_count(10)   # never lowers the limit
     import http.client
     assert http.client._MAXHEADERS >= bufferedhttp.DEFAULT_MAX_HEADER_COUNT
+
+
+def test_ip_literal_family():
+    import socket
+    assert bufferedhttp.ip_literal_family('127.0.0.2') == socket.AF_INET
+    assert bufferedhttp.ip_literal_family('::1') == socket.AF_INET6
+    assert bufferedhttp.ip_literal_family('localhost') is None
+    assert bufferedhttp.ip_literal_family('') is None
+
+
+def test_connect_by_name_still_resolves(server_factory):
+    server = server_factory({'final': OK_204})
+    conn = bufferedhttp.http_connect('localhost', server.port, 'sda', 1, 'HEAD', '/a')
+    assert conn.getresponse().status == 204

@@ -282,3 +282,42 @@ def test_login_paths_after_the_auth_prefix(setup):
     assert resp.status_int == 200
     assert call('/auth/v2/x', {'X-Auth-User': 'test:tester',
                                'X-Auth-Key': 'testing'}).status_int == 400
+
+
+def test_valid_tokens_are_remembered_briefly_in_process(setup):
+    call, cache, clock, _proxy, auth = setup
+    token = login(call).headers['X-Auth-Token']
+    gets = []
+    real_get = cache.get
+    cache.get = lambda key: (gets.append(key), real_get(key))[1]
+    for _ in range(3):
+        assert call('/v1/AUTH_test/c', {'X-Auth-Token': token}).status_int == 204
+    assert gets == ['AUTH_/token/' + token]          # one memcache lookup, then local
+    # memcache is the truth again after token_cache_seconds (10 s)
+    del cache.data['AUTH_/token/' + token]
+    clock.advance(9)
+    assert call('/v1/AUTH_test/c', {'X-Auth-Token': token}).status_int == 204
+    clock.advance(2)
+    assert call('/v1/AUTH_test/c', {'X-Auth-Token': token}).status_int == 401
+    # an unknown token is never remembered
+    assert call('/v1/AUTH_test/c', {'X-Auth-Token': 'AUTH_tkbad'}).status_int == 401
+    assert 'AUTH_tkbad' not in auth._token_cache
+
+
+def test_remembered_token_still_expires_on_time():
+    cache = DictCache()
+    clock = FakeClock(start=1795990147.0)
+    auth = tempauth.TempAuth(FakeProxy(), dict(CONF, token_life='5'), logger=Logger(),
+                             clock=clock)
+
+    def call(path, headers=None):
+        return Request.blank(path, headers=headers or {},
+                             environ={'swift.cache': cache}).get_response(auth)
+    token = login(call).headers['X-Auth-Token']
+    clock.advance(4)
+    assert call('/v1/AUTH_test/c', {'X-Auth-Token': token}).status_int == 204
+    clock.advance(1.5)
+    assert call('/v1/AUTH_test/c', {'X-Auth-Token': token}).status_int == 401
+    off = tempauth.TempAuth(FakeProxy(), dict(CONF, token_cache_seconds='0'),
+                            logger=Logger(), clock=clock)
+    assert off.token_cache_seconds == 0
