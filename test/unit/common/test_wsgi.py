@@ -412,7 +412,7 @@ def test_default_content_type_of_eventlet_is_dropped():
 def test_loadapp_accepts_a_bare_percent(tmp_path):
     from swift.common.wsgi import loadapp
     conf = tmp_path / 'x.conf'
-    conf.write_text('[DEFAULT]\nfallocate_reserve = 1%\nhere_too = %(fallocate_reserve)s\n'
+    conf.write_text('[DEFAULT]\nfallocate_reserve = 1%\nlog_dir = %(here)s\n'
                     '[app:main]\nuse = egg:swift#account\ndevices = ' + str(tmp_path) +
                     '\nmount_check = false\nswift_dir = ' + str(tmp_path) + '\n')
     (tmp_path / 'swift.conf').write_text('[swift-hash]\nswift_hash_path_suffix = x\n')
