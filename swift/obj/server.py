@@ -60,6 +60,9 @@ class ObjectServerConfig:
     :ivar keep_cache_private: keep authenticated GETs in the page cache too.
     :ivar replication_server: None (unset: every verb), True (only REPLICATE and
         SSYNC) or False (every verb but those), as Swift's ``replication_server``.
+    :ivar replication_concurrency: SSYNC sessions served at once (0 = unlimited).
+    :ivar replication_failure_threshold: SSYNC update failures before the ratio counts.
+    :ivar replication_failure_ratio: failures/successes that abort an SSYNC session.
     :ivar diskfile: the storage options (:class:`DiskFileConfig`).
     """
     swift_dir: str = '/etc/swift'
@@ -76,6 +79,9 @@ class ObjectServerConfig:
     expiring_objects_container_divisor: int = 86400
     keep_cache_private: bool = False
     replication_server: object = None
+    replication_concurrency: int = 4
+    replication_failure_threshold: int = 100
+    replication_failure_ratio: float = 1.0
     diskfile: DiskFileConfig = DiskFileConfig()
 
     @classmethod
@@ -107,6 +113,9 @@ class ObjectServerConfig:
                                            'keep_cache_private'),
             replication_server=None if replication in (None, '')
             else config_bool(replication, 'replication_server'),
+            replication_concurrency=number('replication_concurrency', int, 4),
+            replication_failure_threshold=number('replication_failure_threshold', int, 100),
+            replication_failure_ratio=number('replication_failure_ratio', float, 1.0),
             diskfile=DiskFileConfig.from_conf(conf))
 
     @property

@@ -28,7 +28,8 @@ def test_object_server_options_and_defaults_match_the_code():
                  'mb_per_sync', 'allowed_headers', 'auto_create_account_prefix',
                  'expiring_objects_account_name', 'expiring_objects_container_divisor',
                  'replication_server', 'replication_lock_timeout',
-                 'replication_concurrency_per_device'):
+                 'replication_concurrency_per_device', 'replication_concurrency',
+                 'replication_failure_threshold', 'replication_failure_ratio'):
         assert name in options, name
     assert ObjectServerConfig.from_conf(options) == ObjectServerConfig.from_conf({})
 
@@ -49,3 +50,12 @@ def test_object_updater_options_and_defaults_match_the_code():
                                   'fallocate_reserve', 'disable_fallocate'])
 def test_storage_options_shown_in_default(name):
     assert name in commented_options('DEFAULT')
+
+
+def test_ssync_receiver_takes_its_limits_from_the_server_conf():
+    from swift.obj.server import ObjectServerConfig
+    config = ObjectServerConfig.from_conf({'replication_concurrency': '7',
+                                           'replication_failure_threshold': '3',
+                                           'replication_failure_ratio': '0.5'})
+    assert (config.replication_concurrency, config.replication_failure_threshold,
+            config.replication_failure_ratio) == (7, 3, 0.5)
