@@ -11,6 +11,7 @@
 # by middlewares between them (env 'swift.proxy_access_log_made').
 """proxy_logging middleware."""
 
+import re
 import time
 from urllib.parse import quote, unquote
 
@@ -21,10 +22,17 @@ from swift.common.swob import Request
 LOG_MADE_KEY = 'swift.proxy_access_log_made'
 
 
+# Characters log_quote leaves alone: most fields (numbers, times, trans ids, IPs)
+# consist of these only and skip the byte-wise quoting.
+_LOG_SAFE = re.compile(r"[A-Za-z0-9_.\-/:+%=&?,;@!$'()*\[\]~]+\Z")
+
+
 def log_quote(value):
     """Swift's access-log quoting: unsafe bytes and spaces as %XX, empty -> '-'."""
     if value is None or value == '':
         return '-'
+    if isinstance(value, str) and _LOG_SAFE.match(value):
+        return value
     if isinstance(value, str):
         value = value.encode('latin-1', 'surrogateescape') if all(
             ord(c) < 256 for c in value) else value.encode('utf-8')
