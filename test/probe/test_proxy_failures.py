@@ -60,6 +60,13 @@ def _primaries(cluster, account, container, obj):
     return [int(node['ip'].rsplit('.', 1)[1]) for node in nodes]
 
 
+def _container_primaries(cluster, account, container):
+    from swift.common.ring import Ring
+    ring = Ring(cluster.env['SWIFT_DIR'], ring_name='container')
+    _part, nodes = ring.get_nodes(account.encode(), container.encode())
+    return [int(node['ip'].rsplit('.', 1)[1]) for node in nodes]
+
+
 def _new_container(cluster):
     name = 'probe-' + uuid.uuid4().hex[:8]
     assert cluster.raw('PUT', '/' + name).status == 201
@@ -240,14 +247,15 @@ def test_who_gets_401_and_403(probe_cluster):
 
 
 class _Recorder(BaseHTTPRequestHandler):
-    """Stands in for a storage server: records every request, answers 503."""
+    """Stands in for a storage server: records every request, answers 400 (a client
+    error the proxy neither retries as a node failure nor error-limits)."""
 
     protocol_version = 'HTTP/1.1'
     records = None
 
     def _answer(self):
         self.records.append((self.command, self.path, dict(self.headers.items())))
-        self.send_response(503)
+        self.send_response(400)
         self.send_header('Content-Length', '0')
         self.send_header('Connection', 'close')
         self.end_headers()
@@ -261,8 +269,11 @@ class _Recorder(BaseHTTPRequestHandler):
 
 def test_internal_headers_from_clients_never_reach_storage_servers(probe_cluster):
     cluster = probe_cluster
-    node = 3
+    # a fresh proxy: earlier tests' failures must not have error-limited the node
+    cluster.swift_init('proxy-server', 'restart')
+    cluster.wait_healthy()
     name = _new_container(cluster)
+    node = _container_primaries(cluster, 'AUTH_test', name)[0]
     secret = 'evil-' + uuid.uuid4().hex
     evil = {'X-Backend-Storage-Policy-Index': '1', 'X-Backend-Evil': secret,
             'X-Backend-Replication': secret,
@@ -300,8 +311,10 @@ def test_internal_headers_from_clients_never_reach_storage_servers(probe_cluster
         _start_all(cluster, *kinds)
     methods = {(method, path.split('/')[3] if path.count('/') >= 3 else '')
                for method, path, _h in records}
-    assert len(records) >= 10, methods         # the stand-ins were really asked
-    assert any(method == 'PUT' for method, _p, _h in records)
+    assert len(records) >= 20, methods         # the stand-ins were really asked
+    kinds_asked = {path.count('/') for _m, path, _h in records}
+    assert kinds_asked >= {3, 4, 5}, methods   # account, container and object paths
+    assert any(method == 'PUT' and path.count('/') == 5 for method, path, _h in records)
     for method, path, headers in records:
         for key, value in headers.items():
             assert secret not in value, (method, path, key)
