@@ -364,3 +364,37 @@ def test_internal_headers_neither_accepted_nor_shown(cluster, container):
         files = cluster.object_files('AUTH_test', container, 'inner')
         assert len(files) == 3
         assert all('/objects/' in path for _node, path in files)
+
+
+def test_access_log_line_has_swifts_fields(cluster, container):
+    if not cluster.local:
+        pytest.skip('reads the proxy log of a local all-in-one')
+    marker = uuid.uuid4().hex[:12]
+    resp = cluster.raw('PUT', '/%s/logged' % container, body=b'12345', headers={
+        'X-Trans-Id-Extra': marker, 'User-Agent': 'bench agent/1.0',
+        'Referer': 'http://ref.example/x y'})
+    trans_id = resp.headers['x-trans-id']
+    deadline = time.monotonic() + 10
+    lines = []
+    while not lines and time.monotonic() < deadline:
+        lines = _log_lines(cluster, ' ' + trans_id + ' ')
+        time.sleep(0.1)
+    assert len(lines) == 1, lines
+    fields = lines[0].split(' proxy-server: INFO ', 1)[1].split(' ')
+    assert len(fields) == 21, fields
+    (client_ip, remote_addr, when, method, path, protocol, status, referer, agent,
+     token, received, sent, etag, txn, headers, request_time, source, log_info,
+     start, end, policy) = fields
+    assert client_ip == remote_addr == '127.0.0.1'
+    assert time.strptime(when, '%d/%b/%Y/%H/%M/%S')
+    assert (method, status) == ('PUT', '201')
+    assert path == urllib.parse.urlparse(cluster.storage_url).path + \
+        '/%s/logged' % container
+    assert protocol.startswith('HTTP/1.')
+    assert referer == 'http://ref.example/x%20y'
+    assert agent == 'bench%20agent/1.0'
+    assert token == cluster.token[:16] + '...'
+    assert (received, sent) == ('5', '0')
+    assert txn == trans_id and txn.endswith('-' + marker)
+    assert float(end) >= float(start) and float(request_time) >= 0
+    assert policy == '0'

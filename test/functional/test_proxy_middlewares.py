@@ -466,13 +466,17 @@ def tuned(cluster, tmp_path_factory):
     """A proxy with short token_life and client_timeout, and disallowed_sections."""
     if not cluster.local:
         pytest.skip('starts a proxy beside a local all-in-one')
-    proxy = ExtraProxy(cluster, str(tmp_path_factory.mktemp('tuned')),
+    workdir = str(tmp_path_factory.mktemp('tuned'))
+    proxy = ExtraProxy(cluster, workdir,
                        'catch_errors gatekeeper healthcheck proxy-logging cache '
                        'listing_formats tempauth proxy-logging proxy-server',
                        app_options={'client_timeout': '2',
                                     'disallowed_sections': 'tempauth, swift.max_file_size'},
-                       filter_options={'tempauth': {
-                           'token_life': '2', 'user_test_brief': 'brief .admin'}})
+                       filter_options={
+                           'tempauth': {'token_life': '2', 'user_test_brief': 'brief .admin',
+                                        'reseller_prefix': 'AUTH, SERVICE'},
+                           'healthcheck': {'disable_path': os.path.join(workdir, 'off')}})
+    proxy.disable_path = os.path.join(workdir, 'off')
     try:
         yield proxy.start()
     finally:
@@ -512,3 +516,37 @@ def test_disallowed_sections(tuned):
     assert 'tempauth' not in info
     assert 'max_file_size' not in info['swift']
     assert 'max_meta_count' in info['swift']
+
+
+def test_healthcheck_disable_path(tuned):
+    def healthcheck():
+        conn = http.client.HTTPConnection('127.0.0.1', tuned.port, timeout=30)
+        try:
+            conn.request('GET', '/healthcheck')
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
+    assert healthcheck() == (200, b'OK')
+    with open(tuned.disable_path, 'w'):
+        pass
+    try:
+        assert healthcheck() == (503, b'DISABLED BY FILE')
+    finally:
+        os.unlink(tuned.disable_path)
+    assert healthcheck() == (200, b'OK')
+
+
+def test_several_reseller_prefixes(tuned, cluster):
+    """The owner of AUTH_test also owns SERVICE_test; others may not use it."""
+    service = '/v1/SERVICE_test'
+    assert tuned.raw('PUT', '/svc', account_path=service).status in (201, 202)
+    assert tuned.raw('PUT', '/svc/o', account_path=service, body=b's').status == 201
+    assert tuned.raw('GET', '/svc/o', account_path=service).body == b's'
+    token2, _ = cluster.authenticate(user='test2:tester2', key='testing2')
+    assert tuned.raw('GET', '/svc/o', account_path=service, token=token2).status == 403
+    assert tuned.raw('GET', '/svc/o', account_path=service, token=None).status == 401
+    # an account of no reseller prefix is refused
+    assert tuned.raw('GET', '', account_path='/v1/OTHER_test').status in (401, 403)
+    tuned.raw('DELETE', '/svc/o', account_path=service)
+    tuned.raw('DELETE', '/svc', account_path=service)

@@ -147,7 +147,10 @@ class ProxyLoggingMiddleware:
         client_ip = forwarded or req.headers.get('X-Cluster-Client-Ip') or req.remote_addr
         token = req.headers.get('X-Auth-Token') or req.headers.get('X-Storage-Token')
         lower = {k.lower(): v for k, v in resp_headers.items()}
+        # Swift's get_policy_index: the response's, else the one the proxy put on
+        # the request (object PUT/POST/DELETE answers carry none)
         policy_index = (lower.get('x-backend-storage-policy-index')
+                        or req.headers.get('X-Backend-Storage-Policy-Index')
                         or env.get('swift.policy_index'))
         fields = [
             client_ip, req.remote_addr,

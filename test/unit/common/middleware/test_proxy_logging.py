@@ -88,3 +88,20 @@ def test_logs_the_path_the_client_sent():
     mw = proxy_logging.ProxyLoggingMiddleware(rewriting_app, {}, logger=logger)
     Request.blank('/v1/AUTH_test').get_response(mw).body
     assert logger.lines[0].split(' ')[4] == '/v1/AUTH_test'
+
+
+def test_policy_index_from_the_request_when_the_response_has_none():
+    """An object PUT answer carries no policy index; the proxy set it on the request
+    (Swift's get_policy_index looks at both)."""
+    def proxy(env, start_response):
+        env['HTTP_X_BACKEND_STORAGE_POLICY_INDEX'] = '2'
+        return Response(status=201, body=b'')(env, start_response)
+    logger = Lines()
+    mw = proxy_logging.ProxyLoggingMiddleware(proxy, {}, logger=logger)
+    Request.blank('/v1/a/c/o', method='PUT', body=b'').get_response(mw)
+    assert logger.lines[0].split(' ')[20] == '2'
+    logger.lines.clear()
+    plain = proxy_logging.ProxyLoggingMiddleware(
+        lambda env, sr: Response(body=b'')(env, sr), {}, logger=logger)
+    Request.blank('/info').get_response(plain)
+    assert logger.lines[0].split(' ')[20] == '-'
