@@ -18,7 +18,8 @@ DAEMON_SECTIONS = {
     'account': ('account-replicator', 'account-auditor', 'account-reaper'),
 }
 PROXY_PIPELINE = ('catch_errors gatekeeper healthcheck proxy-logging cache listing_formats '
-                  'tempauth proxy-logging proxy-server')
+                  'bulk crossdomain ratelimit tempauth copy container-quotas '
+                  'account-quotas proxy-logging proxy-server')
 TEMPAUTH_USERS = (
     ('admin', 'admin', 'admin', '.admin .reseller_admin'),
     ('test', 'tester', 'testing', '.admin'),
@@ -30,6 +31,10 @@ DEFAULT_APPS = {'proxy-server': 'egg:swift#proxy', 'object-server': 'egg:swift#o
                 'container-server': 'egg:swift#container',
                 'account-server': 'egg:swift#account'}
 DEFAULT_FILTERS = {'healthcheck': 'egg:swift#healthcheck', 'recon': 'egg:swift#recon',
+                   'bulk': 'egg:swift#bulk', 'crossdomain': 'egg:swift#crossdomain',
+                   'ratelimit': 'egg:swift#ratelimit', 'copy': 'egg:swift#copy',
+                   'container-quotas': 'egg:swift#container_quotas',
+                   'account-quotas': 'egg:swift#account_quotas',
                    'catch_errors': 'egg:swift#catch_errors',
                    'gatekeeper': 'egg:swift#gatekeeper',
                    'proxy-logging': 'egg:swift#proxy_logging',

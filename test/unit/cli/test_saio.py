@@ -70,7 +70,10 @@ class TestConfText:
         conf = parse(saio_conf.proxy_conf_text(self.layout))
         assert conf['pipeline:main']['pipeline'] == (
             'catch_errors gatekeeper healthcheck proxy-logging cache listing_formats '
-            'tempauth proxy-logging proxy-server')
+            'bulk crossdomain ratelimit tempauth copy container-quotas account-quotas '
+            'proxy-logging proxy-server')
+        assert conf['filter:container-quotas']['use'] == 'egg:swift#container_quotas'
+        assert conf['filter:account-quotas']['use'] == 'egg:swift#account_quotas'
         assert conf['DEFAULT']['bind_port'] == '8080'
         app = conf['app:proxy-server']
         assert app['account_autocreate'] == 'true'
