@@ -1,7 +1,8 @@
 """Probe tests of ``swift-recon`` against the all-in-one (issue 8, acceptance 2): after one
 pass of each daemon ``--all`` prints every section with figures from all four hosts; a
-quarantine found by one auditor pass shows in ``-q``; ``--md5`` names the one host whose
-ring file and swift.conf differ.
+quarantine found by one auditor pass shows in ``-q``; ``-z`` and ``--human-readable``
+filter and format; ``--md5`` names the one host whose ring file and swift.conf differ
+and ``-u`` the one device not mounted.
 
 The all-in-one shares one swift_dir among its nodes, so the md5 test gives node 4's
 object server a swift_dir of its own (a copy, then one ring re-gzipped) by editing that
@@ -182,9 +183,22 @@ def test_quarantine_shows_in_q(cluster):
     assert quarantined_line and "'objects': 1" in quarantined_line[0], verbose
 
 
+def test_zone_filter_and_human_readable_disk_usage(cluster):
+    out = recon(cluster, '-z', '2', '-d', '--human-readable')
+
+    assert '--> Starting reconnaissance on 1 hosts (object)' in out, out
+    assert re.search(r'Disk usage: space used: \d+ [kMGT]?B of \d+ [kMGT]?B', out), out
+    assert re.search(r'Distribution Graph:\n +\d+% +1 \*+', out), out
+    everywhere = recon(cluster, 'container', '-d', '--top', '2')
+    assert '--> Starting reconnaissance on 4 hosts (container)' in everywhere
+    top = everywhere.split('TOP 2\n', 1)[1].splitlines()[:2]
+    assert all(re.match(r'[\d.]+%\s+127\.0\.0\.\d\s+sdb\d$', line) for line in top), top
+
+
 def give_node_own_swift_dir(cluster, node):
     """Copy swift.conf and the rings to <root>/etc-node<N>, point node N's object
-    server at it and restart it; returns the copy's path."""
+    server at it (and turn its mount_check on: its device is a plain directory, so
+    recon reports it unmounted) and restart it; returns the copy's path."""
     own = os.path.join(cluster.root, 'etc-node%d' % node)
     os.makedirs(own, exist_ok=True)
     swift_dir = cluster.env['SWIFT_DIR']
@@ -192,6 +206,7 @@ def give_node_own_swift_dir(cluster, node):
             os.path.join(swift_dir, 'swift.conf')]:
         shutil.copy2(path, own)
     ph.set_option(ph.conf_path(cluster, 'object', node), 'DEFAULT', 'swift_dir', own)
+    ph.set_option(ph.conf_path(cluster, 'object', node), 'DEFAULT', 'mount_check', 'true')
     ph.stop_server(cluster, 'object', node)
     ph.start_server(cluster, 'object', node)
     return own
@@ -208,8 +223,11 @@ def regzip(path):
 
 def test_md5_names_the_host_whose_ring_and_swift_conf_differ(cluster):
     own = give_node_own_swift_dir(cluster, 4)
-    same = recon(cluster, '--md5')
+    same = recon(cluster, '--md5', '-u')
     assert same.count('4/4 hosts matched, 0 error[s] while checking hosts.') == 2, same
+    unmounted = [line for line in same.splitlines() if line.startswith('Not mounted')]
+    assert unmounted == ['Not mounted: sdb4 on 127.0.0.4:%d' % ph.port_of(
+        cluster, 'object', 4)], same
 
     regzip(os.path.join(own, 'object.ring.gz'))
     with open(os.path.join(own, 'swift.conf'), 'a') as fp:
@@ -224,5 +242,4 @@ def test_md5_names_the_host_whose_ring_and_swift_conf_differ(cluster):
     assert mismatched[1].startswith('!! %sswiftconfmd5 (' % host), out
     assert out.count('3/4 hosts matched, 1 error[s] while checking hosts.') == 1, out
     assert '3/4 hosts matched, 0 error[s] while checking hosts.' in out, out
-    # the object ring node 4 now has is the same ring, so the node still serves
     assert cluster.raw('GET', '/recon/o1').body == b'recon 1'
