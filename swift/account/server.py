@@ -10,17 +10,14 @@
 # - HEAD/GET answer 404 (with X-Account-Status: Deleted when marked) for gone accounts.
 """AccountController: the account server WSGI app, app_factory and main."""
 
-import json
 import os
-import time
 from dataclasses import dataclass
 
 from swift.account.backend import AccountBroker
 from swift.common import listing
-from swift.common.backend_request import handles_options, options_response
+from swift.common.db_server import DatabaseServer
 from swift.common.backend_request import (
-    DriveUnavailable, check_drive, is_sys_or_user_meta, native, path_is_valid_utf8,
-    split_and_validate_path, valid_timestamp)
+    is_sys_or_user_meta, native, split_and_validate_path, valid_timestamp)
 from swift.common.config import config_bool, config_true_value
 from swift.common.constraints import Constraints
 from swift.common.db import (DatabaseAlreadyExists, DatabaseConnectionError,
@@ -29,9 +26,8 @@ from swift.common.hashing import HashPathConfig, hash_path
 from swift.common.logs import get_logger
 from swift.common.storage_policy import StoragePolicyCollection
 from swift.common.swob import (
-    HTTPAccepted, HTTPBadRequest, HTTPConflict, HTTPCreated, HTTPException,
-    HTTPForbidden, HTTPInsufficientStorage, HTTPMethodNotAllowed, HTTPNoContent,
-    HTTPNotFound, HTTPPreconditionFailed, HTTPServerError, Request, Response, str_to_wsgi)
+    HTTPAccepted, HTTPBadRequest, HTTPConflict, HTTPCreated, HTTPForbidden, HTTPNoContent,
+    HTTPNotFound, Response, str_to_wsgi)
 from swift.common.timestamp import Timestamp
 
 DATADIR = 'accounts'
@@ -93,7 +89,7 @@ def account_response_headers(broker, policies):
     return headers
 
 
-class AccountController:
+class AccountController(DatabaseServer):
     """WSGI app of the account server.
 
     :param config: :class:`AccountServerConfig`.
@@ -104,6 +100,8 @@ class AccountController:
     """
 
     server_type = 'account-server'
+    datadir = DATADIR
+    broker_class = AccountBroker
 
     def __init__(self, config, *, logger=None, policies=None, constraints=None,
                  hash_config=None):
@@ -112,25 +110,13 @@ class AccountController:
         self.policies = policies or StoragePolicyCollection.from_swift_dir(config.swift_dir)
         self.constraints = constraints or Constraints()
         self.hash_config = hash_config or HashPathConfig()
-        methods = ['PUT', 'HEAD', 'GET', 'POST', 'DELETE']
-        if config.replication_server is True:
-            methods = []
-        if config.replication_server is not False:
-            methods.append('REPLICATE')
-        self.allowed_methods = methods
-        self.replicator_rpc = None
+        self.allowed_methods = self.allowed_methods_for(config.replication_server)
 
     # -- helpers -------------------------------------------------------------------
 
     def _broker(self, drive, part, account, **kwargs):
         path = account_db_path(self.config.devices, drive, part, account, self.hash_config)
         return AccountBroker(path, account=account, logger=self.logger, **kwargs)
-
-    def _check_drive(self, req, drive):
-        try:
-            check_drive(self.config.devices, drive, self.config.mount_check)
-        except DriveUnavailable:
-            raise HTTPInsufficientStorage(request=req)
 
     def _split(self, req, minsegs, maxsegs=None):
         segs = split_and_validate_path(req, minsegs, maxsegs)
@@ -275,54 +261,6 @@ class AccountController:
             return self._deleted_response(broker, req, HTTPNotFound)
         self._update_metadata(req, broker, timestamp)
         return HTTPNoContent(request=req)
-
-    def REPLICATE(self, req):
-        """DB replication ops, handled by swift.common.db_replicator.ReplicatorRpc."""
-        from swift.common.db_replicator import ReplicatorRpc
-        drive, partition, db_hash = self._split(req, 3)
-        self._check_drive(req, drive)
-        try:
-            args = json.load(req.environ['wsgi.input'])
-        except ValueError as err:
-            return HTTPBadRequest(request=req, body=str(err).encode('utf-8'),
-                                  content_type='text/plain')
-        if self.replicator_rpc is None:
-            self.replicator_rpc = ReplicatorRpc(
-                self.config.devices, DATADIR, AccountBroker, self.config.mount_check,
-                logger=self.logger)
-        response = self.replicator_rpc.dispatch((drive, partition, db_hash), args)
-        response.request = req
-        return response
-
-    # -- WSGI ----------------------------------------------------------------------
-
-    def handle(self, req):
-        """Dispatch one request; never raises (500 with a logged traceback)."""
-        if not path_is_valid_utf8(req):
-            return HTTPPreconditionFailed(request=req, body=b'Invalid UTF8 or contains NULL')
-        if req.method == 'OPTIONS' and handles_options(self.config.replication_server):
-            return options_response(req, self.server_type, self.allowed_methods)
-        if req.method not in self.allowed_methods:
-            return HTTPMethodNotAllowed(request=req)
-        try:
-            return getattr(self, req.method)(req)
-        except HTTPException as error_response:
-            return error_response
-        except Exception:
-            self.logger.exception('ERROR __call__ error with %s %s', req.method, req.path)
-            return HTTPServerError(request=req)
-
-    def __call__(self, env, start_response):
-        start = time.time()
-        req = Request(env)
-        self.logger.txn_id = req.headers.get('X-Trans-Id')
-        resp = self.handle(req)
-        if self.config.log_requests:
-            self.logger.info('%s - - "%s %s" %s "%s" "%s" %.4f', req.remote_addr,
-                             req.method, req.path, resp.status_int,
-                             req.headers.get('X-Trans-Id', '-'),
-                             req.headers.get('User-Agent', '-'), time.time() - start)
-        return resp(env, start_response)
 
 
 def app_factory(global_conf, **local_conf):

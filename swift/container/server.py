@@ -13,16 +13,14 @@
 # - GET lists objects in json/xml/plain; HEAD/GET of a missing container is 404.
 """ContainerController: the container server WSGI app, app_factory and main."""
 
-import json
 import os
-import time
 from dataclasses import dataclass
 
 from swift.common import listing
-from swift.common.backend_request import handles_options, options_response
+from swift.common.db_server import DatabaseServer
 from swift.common.backend_request import (
-    DriveUnavailable, as_referer, check_drive, is_sys_or_user_meta, native,
-    path_is_valid_utf8, split_and_validate_path, valid_timestamp)
+    as_referer, is_sys_or_user_meta, native,
+    split_and_validate_path, valid_timestamp)
 from swift.common.bufferedhttp import http_connect
 from swift.common.concurrency import Timeout
 from swift.common.config import config_bool, config_number, config_true_value
@@ -35,9 +33,8 @@ from swift.common.http_status import is_success
 from swift.common.logs import get_logger
 from swift.common.storage_policy import StoragePolicyCollection
 from swift.common.swob import (
-    HTTPAccepted, HTTPBadRequest, HTTPConflict, HTTPCreated, HTTPException,
-    HTTPInsufficientStorage, HTTPMethodNotAllowed, HTTPNoContent, HTTPNotFound,
-    HTTPPreconditionFailed, HTTPServerError, Request, Response, str_to_wsgi)
+    HTTPAccepted, HTTPBadRequest, HTTPConflict, HTTPCreated, HTTPNoContent, HTTPNotFound,
+    Response, str_to_wsgi)
 from swift.common.timestamp import Timestamp
 from swift.container.backend import ContainerBroker
 
@@ -108,7 +105,7 @@ def gen_resp_headers(info, is_deleted=False):
     return headers
 
 
-class ContainerController:
+class ContainerController(DatabaseServer):
     """WSGI app of the container server.
 
     :param config: :class:`ContainerServerConfig`.
@@ -121,6 +118,8 @@ class ContainerController:
     """
 
     server_type = 'container-server'
+    datadir = DATADIR
+    broker_class = ContainerBroker
 
     def __init__(self, config, *, logger=None, policies=None, constraints=None,
                  hash_config=None, http_connect=http_connect):
@@ -130,11 +129,7 @@ class ContainerController:
         self.constraints = constraints or Constraints()
         self.hash_config = hash_config or HashPathConfig()
         self.http_connect = http_connect
-        self.allowed_methods = [] if config.replication_server is True else \
-            ['PUT', 'HEAD', 'GET', 'POST', 'DELETE']
-        if config.replication_server is not False:
-            self.allowed_methods.append('REPLICATE')
-        self.replicator_rpc = None
+        self.allowed_methods = self.allowed_methods_for(config.replication_server)
 
     # -- helpers -------------------------------------------------------------------
 
@@ -143,12 +138,6 @@ class ContainerController:
                                  self.hash_config)
         return ContainerBroker(path, account=account, container=container,
                                logger=self.logger, **kwargs)
-
-    def _check_drive(self, req, drive):
-        try:
-            check_drive(self.config.devices, drive, self.config.mount_check)
-        except DriveUnavailable:
-            raise HTTPInsufficientStorage(request=req)
 
     def _split(self, req, with_object=True):
         if with_object:
@@ -432,55 +421,6 @@ class ContainerController:
         if not body:
             resp.status_int = 204
         return resp
-
-    def REPLICATE(self, req):
-        """DB replication ops, handled by swift.common.db_replicator.ReplicatorRpc."""
-        from swift.common.db_replicator import ReplicatorRpc
-        drive, partition, db_hash = [native(seg) for seg in
-                                     split_and_validate_path(req, 3)]
-        self._check_drive(req, drive)
-        try:
-            args = json.load(req.environ['wsgi.input'])
-        except ValueError as err:
-            return HTTPBadRequest(request=req, body=str(err).encode('utf-8'),
-                                  content_type='text/plain')
-        if self.replicator_rpc is None:
-            self.replicator_rpc = ReplicatorRpc(
-                self.config.devices, DATADIR, ContainerBroker, self.config.mount_check,
-                logger=self.logger)
-        response = self.replicator_rpc.dispatch((drive, partition, db_hash), args)
-        response.request = req
-        return response
-
-    # -- WSGI ----------------------------------------------------------------------
-
-    def handle(self, req):
-        """Dispatch one request; never raises (500 with a logged traceback)."""
-        if not path_is_valid_utf8(req):
-            return HTTPPreconditionFailed(request=req, body=b'Invalid UTF8 or contains NULL')
-        if req.method == 'OPTIONS' and handles_options(self.config.replication_server):
-            return options_response(req, self.server_type, self.allowed_methods)
-        if req.method not in self.allowed_methods:
-            return HTTPMethodNotAllowed(request=req)
-        try:
-            return getattr(self, req.method)(req)
-        except HTTPException as error_response:
-            return error_response
-        except Exception:
-            self.logger.exception('ERROR __call__ error with %s %s', req.method, req.path)
-            return HTTPServerError(request=req)
-
-    def __call__(self, env, start_response):
-        start = time.time()
-        req = Request(env)
-        self.logger.txn_id = req.headers.get('X-Trans-Id')
-        resp = self.handle(req)
-        if self.config.log_requests:
-            self.logger.info('%s - - "%s %s" %s "%s" "%s" %.4f', req.remote_addr,
-                             req.method, req.path, resp.status_int,
-                             req.headers.get('X-Trans-Id', '-'),
-                             req.headers.get('User-Agent', '-'), time.time() - start)
-        return resp(env, start_response)
 
 
 def app_factory(global_conf, **local_conf):
