@@ -268,6 +268,18 @@ class Profiler:
         self.procs = []
 
 
+def proxy_errors(cluster, count=8):
+    """The last ``count`` ERROR lines of the cluster's proxy log (to explain a
+    failure before the directory is removed)."""
+    path = os.path.join(cluster.root, 'log', 'proxy-server.log')
+    try:
+        with open(path, 'rb') as fp:
+            lines = fp.read().decode('utf-8', 'replace').splitlines()
+    except OSError:
+        return []
+    return [line for line in lines if ' ERROR ' in line][-count:]
+
+
 def positive_int(value):
     number = int(value)
     if number <= 0:
@@ -332,6 +344,8 @@ def main(argv=None, out=print):
         return 0
     except (BenchError, OSError, RuntimeError, subprocess.SubprocessError) as err:
         out('bench failed: %s' % err)
+        for line in proxy_errors(cluster):
+            out('  proxy log: %s' % line)
         return 1
     finally:
         cluster.down()
