@@ -175,6 +175,29 @@ def test_backend_killed_mid_get_client_gets_exact_bytes(probe_cluster):
     assert 'Object GET could not resume' not in log
 
 
+def test_newer_tombstone_on_primaries_beats_older_copy_on_a_handoff(probe_cluster):
+    """PUT while a primary is down (a handoff takes the copy), DELETE once it is back
+    (tombstones on the primaries only): reads answer 404, not the handoff's data."""
+    cluster = probe_cluster
+    name = _new_container(cluster)
+    primaries = _primaries(cluster, 'AUTH_test', name, 'ghost')
+    [handoff] = [n for n in NODES if n not in primaries]
+    _stop(cluster, 'object', [primaries[0]])
+    try:
+        assert cluster.raw('PUT', '/%s/ghost' % name, body=b'old data').status == 201
+    finally:
+        _start_all(cluster, 'object')
+    assert cluster.raw('DELETE', '/%s/ghost' % name).status == 204
+    files = cluster.object_files('AUTH_test', name, 'ghost')
+    assert any(node == handoff and path.endswith('.data') for node, path in files), files
+    for _ in range(10):     # whatever order the proxy tries nodes in
+        assert cluster.raw('GET', '/%s/ghost' % name).status == 404
+        assert cluster.raw('HEAD', '/%s/ghost' % name).status == 404
+    assert cluster.raw('GET', '/%s/ghost' % name, headers={
+        'X-Newest': 'true'}).status == 404
+    assert cluster.raw('GET', '/' + name).body == b''
+
+
 def _kill_serving_object_server(cluster):
     """SIGKILL the object server (its swift-init pid and workers) that has the
     proxy's GET connection open; returns its node number."""
