@@ -178,3 +178,57 @@ def test_connect_by_name_still_resolves(server_factory):
     server = server_factory({'final': OK_204})
     conn = bufferedhttp.http_connect('localhost', server.port, 'sda', 1, 'HEAD', '/a')
     assert conn.getresponse().status == 204
+
+
+class ChunkedSocket:
+    """A socket whose data arrives in the given pieces (MSG_PEEK sees only what has
+    arrived; a piece arrives when everything before it was received)."""
+
+    def __init__(self, pieces):
+        self.pieces = list(pieces)
+        self.buffer = b''
+        self.calls = 0
+
+    def recv(self, size, flags=0):
+        import socket
+        self.calls += 1
+        if not self.buffer and self.pieces:
+            self.buffer = self.pieces.pop(0)
+        data = self.buffer[:size]
+        if not flags & socket.MSG_PEEK:
+            self.buffer = self.buffer[len(data):]
+        return data
+
+
+@pytest.mark.parametrize('pieces', [
+    [b'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n\r\n'],
+    [b'HTTP/1.1 100 Cont', b'inue\r\n\r', b'\n', b'HTTP/1.1 201 Created\r\n\r\n'],
+    [b'HTTP/1.1 100 Continue\r\n', b'\r\nHTTP/1.1 201'],
+    [b'HTTP/1.1 100 Continue\r', b'\n\r\nHTTP'],
+])
+def test_read_response_head_takes_exactly_the_head(pieces):
+    sock = ChunkedSocket(pieces)
+    assert bufferedhttp.read_response_head(sock) == b'HTTP/1.1 100 Continue\r\n\r\n'
+    rest = sock.buffer + b''.join(sock.pieces)
+    assert rest.startswith(b'HTTP') or rest == b''
+    assert sock.calls <= 2 * len(pieces) + 2     # not one call per byte
+
+
+def test_read_response_head_errors():
+    import http.client
+    with pytest.raises(http.client.RemoteDisconnected):
+        bufferedhttp.read_response_head(ChunkedSocket([b'HTTP/1.1 100 Co']))
+    with pytest.raises(http.client.HTTPException):
+        bufferedhttp.read_response_head(ChunkedSocket([b'x' * 100] * 20), max_bytes=500)
+
+
+def test_getexpect_early_final_answer_with_body_split(server_factory):
+    reply = b'HTTP/1.1 422 Unprocessable Entity\r\nContent-Length: 4\r\n\r\nbad!'
+    server = server_factory({'final': reply})
+    conn = bufferedhttp.http_connect('127.0.0.1', server.port, 'sda', 1, 'PUT', '/a/c/o',
+                                     headers={'Expect': '100-continue',
+                                              'Content-Length': '0'})
+    resp = conn.getexpect()
+    assert (resp.status, resp.read()) == (422, b'bad!')
+    resp.close()
+    conn.close()
