@@ -194,18 +194,21 @@ class Controller:
     def transfer_headers(self, src_headers, dst_headers):
         """Copy the client headers a backend of this type stores (Swift's rule):
         user meta and sysmeta, X-Remove-*-Meta-* turned into empty values, and the
-        type's pass-through headers."""
+        type's pass-through headers.
+
+        :param src_headers: a mapping, or a list of (name, value) pairs.
+        """
         kind = self.server_type.lower()
         remove_prefix = 'x-remove-%s-meta-' % kind
-        for key, value in src_headers.items():
+        keep_prefixes = ('x-%s-meta-' % kind, 'x-%s-sysmeta-' % kind)
+        items = src_headers.items() if hasattr(src_headers, 'items') else src_headers
+        for key, value in items:
             lower = key.lower()
             if lower.startswith(remove_prefix):
                 dst_headers['x-%s-meta-%s' % (kind, lower[len(remove_prefix):])] = ''
             elif lower in self.remove_headers:
                 dst_headers[lower.replace('x-remove-', 'x-', 1)] = ''
-            elif (lower.startswith('x-%s-meta-' % kind)
-                  or lower.startswith('x-%s-sysmeta-' % kind)
-                  or lower in self.pass_through_headers):
+            elif lower.startswith(keep_prefixes) or lower in self.pass_through_headers:
                 dst_headers[key] = value
 
     pass_through_headers = frozenset()
@@ -219,15 +222,19 @@ class Controller:
         :returns: HeaderKeyDict.
         """
         headers = HeaderKeyDict()
+        # the client's headers live in the WSGI environ: list them once
+        req_items = list(req.headers.items())
         if additional:
-            for key, value in additional.items():
+            source = req_items if additional is req.headers else additional.items()
+            for key, value in source:
                 if key.lower() not in HOP_HEADERS:
                     headers[key] = value
         if transfer:
-            self.transfer_headers(req.headers, headers)
-        for key, value in req.headers.items():
-            if key.lower().startswith('x-backend-'):
-                headers[key] = value
+            self.transfer_headers(req_items, headers)
+        if additional is not req.headers:   # else already copied above
+            for key, value in req_items:
+                if key.lower().startswith('x-backend-'):
+                    headers[key] = value
         trans_id = req.environ.get('swift.trans_id', '')
         headers['X-Trans-Id'] = trans_id
         headers['X-Openstack-Request-Id'] = trans_id
