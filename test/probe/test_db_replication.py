@@ -11,6 +11,7 @@ import glob
 import json
 import os
 import shutil
+import time
 
 import pytest
 
@@ -180,3 +181,50 @@ def test_wiped_container_device_is_refilled(cluster):
         part, nodes = ph.primaries(cluster, 'container', 'AUTH_test', name)
         for dev in nodes:
             assert container_listing(dev, part, name)[1] == ['obj'], (name, dev)
+
+
+def test_container_deleted_while_primary_down_is_deleted_there(cluster):
+    container = 'deleted-while-down'
+    assert cluster.raw('PUT', '/' + container).status in (201, 202)
+    cpart, cnodes = ph.primaries(cluster, 'container', 'AUTH_test', container)
+    victim_dev = cnodes[1]
+    victim = ph.node_number(victim_dev)
+    ph.stop_server(cluster, 'container', victim)
+    try:
+        assert cluster.raw('DELETE', '/' + container).status == 204
+    finally:
+        ph.start_server(cluster, 'container', victim)
+    assert ph.direct(victim_dev, cpart, 'HEAD', 'AUTH_test', container)[0] == 204
+
+    once(cluster, 'container-replicator')
+
+    for dev in cnodes:
+        status, headers, _ = ph.direct(dev, cpart, 'HEAD', 'AUTH_test', container)
+        assert status == 404, (dev, status)
+        assert float(headers['x-backend-delete-timestamp']) > float(
+            headers['x-backend-put-timestamp']), headers
+
+
+def test_deleted_dbs_reclaimed_after_reclaim_age(cluster):
+    """Last in the module: ``reclaim_age = 1`` on every container replicator. A deleted
+    DB goes only once the account has its final stats (the container updater's
+    report), as in Swift."""
+    container = 'reclaimed'
+    assert cluster.raw('PUT', '/' + container).status in (201, 202)
+    assert cluster.raw('PUT', '/kept').status in (201, 202)
+    assert cluster.raw('DELETE', '/' + container).status == 204
+    assert len(db_nodes(cluster, 'container', 'AUTH_test', container)) == 3
+    for node in (1, 2, 3, 4):
+        ph.set_option(ph.conf_path(cluster, 'container', node), 'container-replicator',
+                      'reclaim_age', '1')
+    time.sleep(1.2)
+    once(cluster, 'container-replicator')
+    assert len(db_nodes(cluster, 'container', 'AUTH_test', container)) == 3, \
+        'reclaimed before the account heard of the delete'
+    once(cluster, 'container-updater')
+
+    once(cluster, 'container-replicator')
+
+    assert db_nodes(cluster, 'container', 'AUTH_test', container) == []
+    assert len(db_nodes(cluster, 'container', 'AUTH_test', 'kept')) == 3, \
+        'a live container DB was reclaimed'
