@@ -142,7 +142,11 @@ def _info_subrequest(env, app, path, swift_source):
                'swift.authorize_override': True,
                'swift.authorize': lambda req: None}
     req = Request.blank(wsgi_quote(path), environ=sub_env, method='HEAD')
-    return req.get_response(app)
+    resp = req.get_response(app)
+    # finish the (empty) body: a middleware below (proxy_logging) must see a
+    # completed response, not one abandoned mid-way (logged as a 499)
+    resp.body
+    return resp
 
 
 def get_account_info(env, app, swift_source=None):

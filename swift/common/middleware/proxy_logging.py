@@ -128,8 +128,13 @@ class ProxyLoggingMiddleware:
             close = getattr(body_iter, 'close', None)
             if close:
                 close()
-            if not headers_sent and 'status' in captured:
-                status = int(captured['status'].split(' ', 1)[0])
+            final = int(captured['status'].split(' ', 1)[0]) if 'status' in captured \
+                else None
+            if final is not None and (not headers_sent or (
+                    status == 499 and (req.method == 'HEAD' or final in (204, 304)))):
+                # a response without a body closed once its headers went out lost
+                # nothing: not a client disconnect (e.g. a middleware's HEAD)
+                status = final
             headers = dict(captured.get('headers') or [])
             self.log_request(req, status, sent, input_counter.count, start_time, headers)
 

@@ -105,3 +105,25 @@ def test_policy_index_from_the_request_when_the_response_has_none():
         lambda env, sr: Response(body=b'')(env, sr), {}, logger=logger)
     Request.blank('/info').get_response(plain)
     assert logger.lines[0].split(' ')[20] == '-'
+
+
+def test_bodyless_response_closed_early_is_not_a_disconnect():
+    """swob closes the source of a HEAD or 204 answer without reading it (e.g. when
+    a middleware re-wraps a subrequest's response): logged with its real status."""
+    for method, status in (('HEAD', 200), ('GET', 204)):
+        logger = Lines()
+        mw = proxy_logging.ProxyLoggingMiddleware(
+            lambda env, sr: Response(status=status, body=b'')(env, sr), {}, logger=logger)
+        req = Request.blank('/v1/a', method=method)
+        body_iter = mw(req.environ, lambda *a: None)
+        next(iter(body_iter))
+        body_iter.close()                  # closed after the headers, body unread
+        assert logger.lines[0].split(' ')[6] == str(status), (method, logger.lines)
+    # a GET whose body the client did not take is a disconnect
+    logger = Lines()
+    mw = proxy_logging.ProxyLoggingMiddleware(
+        lambda env, sr: Response(app_iter=[b'a', b'b'])(env, sr), {}, logger=logger)
+    body_iter = mw(Request.blank('/v1/a').environ, lambda *a: None)
+    next(iter(body_iter))
+    body_iter.close()
+    assert logger.lines[0].split(' ')[6] == '499'
