@@ -37,6 +37,13 @@ def _start_all(cluster, *kinds):
     cluster.wait_healthy()
 
 
+def _fresh_proxy(cluster):
+    """Restart the proxy: earlier tests' failures must not leave nodes error-limited
+    (Swift's proxy skips a node with too many recent errors)."""
+    cluster.swift_init('proxy-server', 'restart')
+    cluster.wait_healthy()
+
+
 def _port(cluster, kind, node):
     return cluster.base_port + 10 * node + {'object': 0, 'container': 1, 'account': 2}[kind]
 
@@ -103,6 +110,7 @@ def test_two_object_servers_down_still_has_a_quorum(probe_cluster):
     object still has a primary and a handoff (or two primaries) up, which is the
     quorum of 2, so PUT succeeds; GET finds the copies."""
     cluster = probe_cluster
+    _fresh_proxy(cluster)
     name = _new_container(cluster)
     _stop(cluster, 'object', [2, 3])
     try:
@@ -139,6 +147,7 @@ def test_three_object_servers_down_put_is_503_and_leaves_nothing(probe_cluster):
 
 def test_backend_killed_mid_get_client_gets_exact_bytes(probe_cluster):
     cluster = probe_cluster
+    _fresh_proxy(cluster)
     name = _new_container(cluster)
     size = 100 * 1024 * 1024
     block = hashlib.sha512(b'probe').digest() * 16384    # 1 MiB, not repetitive inside
@@ -179,6 +188,7 @@ def test_newer_tombstone_on_primaries_beats_older_copy_on_a_handoff(probe_cluste
     """PUT while a primary is down (a handoff takes the copy), DELETE once it is back
     (tombstones on the primaries only): reads answer 404, not the handoff's data."""
     cluster = probe_cluster
+    _fresh_proxy(cluster)
     name = _new_container(cluster)
     primaries = _primaries(cluster, 'AUTH_test', name, 'ghost')
     [handoff] = [n for n in NODES if n not in primaries]
@@ -292,9 +302,7 @@ class _Recorder(BaseHTTPRequestHandler):
 
 def test_internal_headers_from_clients_never_reach_storage_servers(probe_cluster):
     cluster = probe_cluster
-    # a fresh proxy: earlier tests' failures must not have error-limited the node
-    cluster.swift_init('proxy-server', 'restart')
-    cluster.wait_healthy()
+    _fresh_proxy(cluster)
     name = _new_container(cluster)
     node = _container_primaries(cluster, 'AUTH_test', name)[0]
     secret = 'evil-' + uuid.uuid4().hex
