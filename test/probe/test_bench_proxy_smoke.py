@@ -1,4 +1,5 @@
-"""The proxy benchmark still runs: a small all-in-one, a handful of requests."""
+"""The proxy benchmark still runs: a small all-in-one, a handful of requests. It starts
+real processes, so it lives with the probe tests, not the unit tests."""
 
 import importlib.util
 import os
@@ -6,7 +7,7 @@ import re
 
 import pytest
 
-BENCH = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'bench', 'proxy.py')
+BENCH = os.path.join(os.path.dirname(__file__), '..', '..', 'bench', 'proxy.py')
 
 
 def load_bench():
