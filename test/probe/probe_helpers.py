@@ -15,10 +15,18 @@ from test.helpers.cluster import SaioCluster, command
 
 
 def module_cluster(tmp_path_factory, name):
-    """A started all-in-one without background daemons (every daemon pass is ours)."""
+    """A started all-in-one without background daemons (every daemon pass is ours),
+    whose proxy never error-limits a node: these tests stop and start servers one
+    after another, and a node error-limited by an earlier test would silently send
+    the next test's writes to a handoff."""
     saio = SaioCluster(str(tmp_path_factory.mktemp(name)), daemons=False)
     try:
         saio.up()
+        ph_conf = os.path.join(saio.env['SWIFT_DIR'], 'proxy-server.conf')
+        set_option(ph_conf, 'app:proxy-server', 'error_suppression_limit', '1000000')
+        saio.swift_init('proxy-server', 'restart')
+        wait_for(lambda: reachable('127.0.0.1', saio.proxy_port), what='proxy restart')
+        saio.authenticate()
     except Exception:
         saio.down()
         raise

@@ -379,3 +379,99 @@ def test_overwrite_while_primary_down_replaces_old_data(cluster, sync_method, lo
     primary_nodes = sorted(ph.node_number(dev) for dev in nodes)
     assert sorted(where(cluster, container, obj)) == primary_nodes
     logs.assert_clean()
+
+
+def use_ssync(cluster):
+    for node in (1, 2, 3, 4):
+        ph.set_option(ph.conf_path(cluster, 'object', node), 'object-replicator',
+                      'sync_method', 'ssync')
+
+
+def put_with_primary_down(cluster, container, obj, body, victim_index=0):
+    """PUT while one primary's object server is stopped; returns
+    (part, primary devs, victim dev, handoff node number)."""
+    make_container(cluster, container)
+    part, nodes = ph.primaries(cluster, 'object', 'AUTH_test', container, obj)
+    victim_dev = nodes[victim_index]
+    ph.stop_server(cluster, 'object', ph.node_number(victim_dev))
+    try:
+        assert cluster.raw('PUT', '/%s/%s' % (container, obj), body=body).status == 201
+    finally:
+        ph.start_server(cluster, 'object', ph.node_number(victim_dev))
+    handoffs = sorted(set(where(cluster, container, obj)) -
+                      {ph.node_number(dev) for dev in nodes})
+    assert len(handoffs) == 1
+    return part, nodes, victim_dev, handoffs[0]
+
+
+def server_log_tail(cluster, node, offset):
+    path = os.path.join(cluster.root, 'log', 'object-server-%d.log' % node)
+    with open(path, 'rb') as fp:
+        fp.seek(offset)
+        return fp.read().decode('utf-8', 'replace')
+
+
+def test_ssync_refused_at_connect_keeps_handoff_and_ends_request_cleanly(cluster, logs):
+    """The primary's device is gone (507 to SSYNC): the handoff's sender fails, keeps
+    its copy, and the receiving server logs no chunk error; once the device is back
+    the next pass moves the copy."""
+    use_ssync(cluster)
+    container, obj = 'refused', 'obj'
+    part, nodes, victim_dev, handoff = put_with_primary_down(
+        cluster, container, obj, b'refused at first')
+    victim = ph.node_number(victim_dev)
+    device = os.path.join(cluster.devices_root('object', victim), victim_dev['device'])
+    log_path = os.path.join(cluster.root, 'log', 'object-server-%d.log' % victim)
+    offset = os.path.getsize(log_path)
+    os.rename(device, device + '.away')
+    try:
+        assert ph.direct(victim_dev, part, 'REPLICATE')[0] == 507
+        out = ph.daemon_once(cluster, 'object-replicator', nodes=(handoff,))
+        assert 'Traceback' not in out
+        assert handoff in where(cluster, container, obj), 'handoff dropped after a 507'
+    finally:
+        os.rename(device + '.away', device)
+    tail = server_log_tail(cluster, victim, offset)
+    assert 'chunk' not in tail.lower() and 'Traceback' not in tail, tail
+    logs = LogWatch(cluster)
+
+    ph.daemon_once(cluster, 'object-replicator', nodes=(handoff,))
+
+    assert sorted(where(cluster, container, obj)) == sorted(
+        ph.node_number(dev) for dev in nodes)
+    assert ph.direct(victim_dev, part, 'GET', 'AUTH_test', container, obj)[2] == \
+        b'refused at first'
+    logs.assert_clean()
+
+
+def test_ssync_truncated_local_data_is_quarantined_not_sent(cluster, logs):
+    """A handoff .data shorter than its metadata says is quarantined by the sender
+    instead of being sent; the receiver's server logs no chunk error and the
+    primaries keep the good copy."""
+    use_ssync(cluster)
+    container, obj = 'truncated', 'obj'
+    body = b'0123456789' * 1000
+    part, nodes, victim_dev, handoff = put_with_primary_down(
+        cluster, container, obj, body)
+    [data] = [path for node, path in cluster.object_files('AUTH_test', container, obj)
+              if node == handoff]
+    with open(data, 'r+b') as fp:
+        fp.truncate(len(body) // 2)
+    offsets = {node: os.path.getsize(os.path.join(
+        cluster.root, 'log', 'object-server-%d.log' % node)) for node in (1, 2, 3, 4)}
+
+    out = ph.daemon_once(cluster, 'object-replicator', nodes=(handoff,))
+
+    assert 'Traceback' not in out
+    assert not os.path.exists(data)
+    device_root = data.split('/objects/')[0]
+    assert os.listdir(os.path.join(device_root, 'quarantined', 'objects'))
+    for node, offset in offsets.items():
+        tail = server_log_tail(cluster, node, offset)
+        assert 'chunk' not in tail.lower() and 'Traceback' not in tail, tail
+    victim_files = ph.hash_dir_files(cluster, victim_dev, part, 'AUTH_test', container, obj)
+    assert victim_files == [], 'a truncated copy reached the primary'
+    for dev in nodes:
+        if dev is not victim_dev:
+            status, _h, got = ph.direct(dev, part, 'GET', 'AUTH_test', container, obj)
+            assert (status, got) == (200, body)
