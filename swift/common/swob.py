@@ -91,18 +91,49 @@ def parse_http_date(value):
 
 # ---------------------------------------------------------------- headers
 
+_ENVIRON_KEYS = {}
+_HEADER_NAMES = {}
+_NAME_CACHE_MAX = 4096
+
+
+def _environ_key(name):
+    """``Content-Type`` -> ``CONTENT_TYPE``, ``X-Foo`` -> ``HTTP_X_FOO`` (memoized:
+    the same few dozen names come back on every request)."""
+    try:
+        return _ENVIRON_KEYS[name]
+    except KeyError:
+        key = name.upper().replace('-', '_')
+        if key not in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
+            key = 'HTTP_' + key
+        if len(_ENVIRON_KEYS) < _NAME_CACHE_MAX:
+            _ENVIRON_KEYS[name] = key
+        return key
+
+
+def _header_name(environ_key):
+    """``HTTP_X_FOO`` -> ``X-Foo``, ``CONTENT_TYPE`` -> ``Content-Type``; None for
+    environ keys that are not headers (memoized)."""
+    try:
+        return _HEADER_NAMES[environ_key]
+    except KeyError:
+        if environ_key.startswith('HTTP_'):
+            name = environ_key[5:].replace('_', '-').title()
+        elif environ_key in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
+            name = environ_key.replace('_', '-').title()
+        else:
+            name = None
+        if len(_HEADER_NAMES) < _NAME_CACHE_MAX:
+            _HEADER_NAMES[environ_key] = name
+        return name
+
+
 class HeaderEnvironProxy:
     """A mapping view of the HTTP headers held in a WSGI environ."""
 
     def __init__(self, environ):
         self.environ = environ
 
-    @staticmethod
-    def _key(name):
-        name = name.upper().replace('-', '_')
-        if name in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
-            return name
-        return 'HTTP_' + name
+    _key = staticmethod(_environ_key)
 
     def __getitem__(self, name):
         return self.environ[self._key(name)]
@@ -133,13 +164,7 @@ class HeaderEnvironProxy:
         return self[name]
 
     def keys(self):
-        keys = []
-        for key in self.environ:
-            if key.startswith('HTTP_'):
-                keys.append(key[5:].replace('_', '-').title())
-            elif key in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
-                keys.append(key.replace('_', '-').title())
-        return keys
+        return [name for name in map(_header_name, self.environ) if name is not None]
 
     def __iter__(self):
         return iter(self.keys())
@@ -148,10 +173,16 @@ class HeaderEnvironProxy:
         return len(self.keys())
 
     def items(self):
-        return [(key, self[key]) for key in self.keys()]
+        """(name, value) pairs in environ order, from one pass over the environ."""
+        pairs = []
+        for key, value in self.environ.items():
+            name = _header_name(key)
+            if name is not None:
+                pairs.append((name, value))
+        return pairs
 
     def values(self):
-        return [self[key] for key in self.keys()]
+        return [value for _name, value in self.items()]
 
     def update(self, other=None, **kwargs):
         if other:
