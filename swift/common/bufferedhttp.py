@@ -77,6 +77,40 @@ def _recv_exactly(sock, size):
     return b''.join(parts)
 
 
+def parse_headers(fp):
+    """Read a header block (through the blank line) from ``fp`` into an
+    ``http.client.HTTPMessage``, as ``http.client.parse_headers`` does, without the
+    email package's feed parser (about 30 us of a backend response's CPU).
+
+    Simple ``Name: value`` lines are stored as the feed parser would store them; a
+    block with anything else (folded lines, a line without a colon) goes to
+    ``http.client.parse_headers`` unchanged.
+
+    :param fp: a binary file object positioned after the status line.
+    :returns: ``http.client.HTTPMessage``.
+    :raises http.client.LineTooLong: a line over 64 KiB.
+    :raises http.client.HTTPException: more than ``http.client._MAXHEADERS`` headers.
+    """
+    lines = []
+    while True:
+        line = fp.readline(http.client._MAXLINE + 1)
+        if len(line) > http.client._MAXLINE:
+            raise http.client.LineTooLong('header line')
+        if line in (b'\r\n', b'\n', b''):
+            break
+        lines.append(line)
+        if len(lines) > http.client._MAXHEADERS:
+            raise http.client.HTTPException(
+                'got more than %d headers' % http.client._MAXHEADERS)
+    message = http.client.HTTPMessage()
+    for line in lines:
+        name, colon, value = line.decode('iso-8859-1').partition(':')
+        if not (colon and name and name.isascii() and name.isprintable()) or ' ' in name:
+            return http.client.parse_headers(io.BytesIO(b''.join(lines) + b'\r\n'))
+        message[name] = value.lstrip(' \t').rstrip('\r\n')
+    return message
+
+
 class _PrefixedRaw(io.RawIOBase):
     """A raw stream that returns ``prefix`` first, then reads ``raw``."""
 
@@ -144,12 +178,57 @@ class BufferedHTTPResponse(http.client.HTTPResponse):
             self.status = status
             self.reason = reason.strip()
             self.version = 11
-            self.headers = self.msg = http.client.parse_headers(self.fp)
+            self.headers = self.msg = parse_headers(self.fp)
         else:
             # An early final answer: parse it (and its body) as the real response.
             self.fp = io.BufferedReader(_PrefixedRaw(
                 head, self._real_socket.makefile('rb', 0)))
             self.begin()
+
+    def begin(self):
+        """Read the status line (skipping interim 100 responses) and the headers, and
+        work out how the body is framed: ``http.client.HTTPResponse.begin`` with the
+        headers read by :func:`parse_headers`.
+
+        :raises http.client.HTTPException: malformed status line or headers.
+        """
+        if self.headers is not None:
+            return  # already begun
+        while True:
+            version, status, reason = self._read_status()
+            if status != HTTP_CONTINUE:
+                break
+            parse_headers(self.fp)  # an interim response's headers
+        self.code = self.status = status
+        self.reason = reason.strip()
+        if version in ('HTTP/1.0', 'HTTP/0.9'):
+            self.version = 10
+        elif version.startswith('HTTP/1.'):
+            self.version = 11
+        else:
+            raise http.client.UnknownProtocol(version)
+        self.headers = self.msg = parse_headers(self.fp)
+        self._frame_body(status)
+
+    def _frame_body(self, status):
+        transfer_encoding = self.headers.get('transfer-encoding')
+        self.chunked = bool(transfer_encoding) and transfer_encoding.lower() == 'chunked'
+        self.chunk_left = None
+        self.will_close = self._check_close()
+        self.length = None
+        length = self.headers.get('content-length')
+        if length and not self.chunked:
+            try:
+                self.length = int(length)
+            except ValueError:
+                self.length = None
+            else:
+                if self.length < 0:
+                    self.length = None
+        if status in (204, 304) or 100 <= status < 200 or self._method == 'HEAD':
+            self.length = 0
+        if not self.will_close and not self.chunked and self.length is None:
+            self.will_close = True
 
     def close(self):
         """Close the body stream. The socket itself closes once its connection and
