@@ -2,7 +2,9 @@
 acceptance 2): a container listing and the account listing converge after a container
 server was down during 100 object PUTs; an account DB catches up on containers created
 while its server was down; a container created while a primary was down ends on its
-primaries and leaves no handoff DB; a wiped container device is refilled.
+primaries and leaves no handoff DB; a wiped container device is refilled; a DB far
+behind is copied whole and merged (``rsync_then_merge``), one a little behind gets
+rows capped by ``per_diff`` x ``max_diffs`` per pass; deletes and reclaim.
 
 Every daemon pass is ``swift-init <daemon> once -c N`` for each node on a cluster
 without background daemons."""
@@ -203,6 +205,91 @@ def test_container_deleted_while_primary_down_is_deleted_there(cluster):
         assert status == 404, (dev, status)
         assert float(headers['x-backend-delete-timestamp']) > float(
             headers['x-backend-put-timestamp']), headers
+
+
+@pytest.fixture
+def small_diffs(cluster):
+    """``per_diff = 10``, ``max_diffs = 2`` on every container replicator for one test
+    (Swift's defaults, 1000 and 100, afterwards)."""
+    def set_all(per_diff, max_diffs):
+        for node in (1, 2, 3, 4):
+            path = ph.conf_path(cluster, 'container', node)
+            ph.set_option(path, 'container-replicator', 'per_diff', per_diff)
+            ph.set_option(path, 'container-replicator', 'max_diffs', max_diffs)
+    set_all('10', '2')
+    yield
+    set_all('1000', '100')
+
+
+def replication_stats(cluster, kind='container'):
+    """Sum of the ``replication_stats`` counters in every node's recon cache (each
+    node's counters are those of its last pass)."""
+    total = {}
+    for node in (1, 2, 3, 4):
+        path = os.path.join(cluster.conf(kind, node).get('DEFAULT', 'recon_cache_path'),
+                            '%s.recon' % kind)
+        try:
+            with open(path) as fp:
+                stats = json.load(fp).get('replication_stats') or {}
+        except FileNotFoundError:     # no pass on this node yet
+            stats = {}
+        for key, value in stats.items():
+            if isinstance(value, (int, float)):
+                total[key] = total.get(key, 0) + value
+    return total
+
+
+def puts_with_container_down_for_last(cluster, container, total, missed):
+    """PUT ``total`` objects; the container server of one primary is stopped for the
+    last ``missed`` of them. Returns (partition, devs, victim dev, names)."""
+    assert cluster.raw('PUT', '/' + container).status in (201, 202)
+    cpart, cnodes = ph.primaries(cluster, 'container', 'AUTH_test', container)
+    victim_dev = cnodes[0]
+    names = ['o%03d' % i for i in range(total)]
+    for name in names[:total - missed]:
+        assert cluster.raw('PUT', '/%s/%s' % (container, name), body=b'x').status == 201
+    ph.stop_server(cluster, 'container', ph.node_number(victim_dev))
+    try:
+        for name in names[total - missed:]:
+            assert cluster.raw('PUT', '/%s/%s' % (container, name),
+                               body=b'x').status == 201
+    finally:
+        ph.start_server(cluster, 'container', ph.node_number(victim_dev))
+    assert len(container_listing(victim_dev, cpart, container)[1]) == total - missed
+    return cpart, cnodes, victim_dev, names
+
+
+def test_far_behind_container_db_is_rsynced_then_merged(cluster, small_diffs):
+    """80 of 100 rows missing (under half, more than per_diff): one pass copies the
+    whole DB and merges it there (``rsync_then_merge``), as Swift chooses."""
+    cpart, cnodes, victim_dev, names = puts_with_container_down_for_last(
+        cluster, 'far-behind', 100, 80)
+
+    once(cluster, 'container-replicator')
+
+    assert replication_stats(cluster).get('remote_merge', 0) >= 1
+    for dev in cnodes:
+        headers, listed = container_listing(dev, cpart, 'far-behind')
+        assert listed == names, (dev, len(listed))
+        assert headers['x-container-object-count'] == '100'
+
+
+def test_row_sync_capped_by_max_diffs_converges_over_passes(cluster, small_diffs):
+    """20 of 50 rows missing: row sync (not a full copy), at most per_diff x max_diffs
+    = 20 rows per peer and pass, counted from the peer's last sync point (none yet for
+    a new container, as in Swift): the first pass is capped, the third is complete."""
+    cpart, cnodes, victim_dev, names = puts_with_container_down_for_last(
+        cluster, 'capped', 50, 20)
+
+    once(cluster, 'container-replicator')
+
+    stats = replication_stats(cluster)
+    assert stats.get('diff_capped', 0) >= 1 and stats.get('remote_merge') == 0, stats
+    assert container_listing(victim_dev, cpart, 'capped')[1] != names
+    for _attempt in range(2):
+        once(cluster, 'container-replicator')
+        assert replication_stats(cluster).get('remote_merge') == 0
+    assert container_listing(victim_dev, cpart, 'capped')[1] == names
 
 
 def test_deleted_dbs_reclaimed_after_reclaim_age(cluster):
