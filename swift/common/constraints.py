@@ -91,11 +91,12 @@ def valid_utf8(value):
     if b'\x00' in value:
         return False
     try:
-        text = value.decode('utf-8')
+        # Python's strict UTF-8 codec also refuses encoded surrogates (ED A0..BF xx),
+        # so a successful decode is the whole check
+        value.decode('utf-8')
     except UnicodeDecodeError:
         return False
-    # lone surrogates are not valid UTF-8 text either
-    return not any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
+    return True
 
 
 def _meta_prefix(target):
