@@ -375,6 +375,18 @@ def http_connect_raw(ipaddr, port, method, path, headers=None, query_string=None
     conn = conn_class('%s:%s' % (host, port))
     if query_string:
         path += '?' + query_string
+    send_request_head(conn, method, path, headers)
+    return conn
+
+
+def send_request_head(conn, method, path, headers=None):
+    """Send a request line and headers on ``conn`` (new, or kept alive after its
+    previous response was read in full).
+
+    :param path: quoted path (plus ``?query``), used as given.
+    :param headers: mapping of header name -> value (values str/int/bytes).
+    :raises OSError, http.client.HTTPException: when the connection fails.
+    """
     conn.path = path
     skip_host = bool(headers) and any(k.lower() == 'host' for k in headers)
     conn.putrequest(method, path, skip_host=skip_host)
@@ -384,4 +396,3 @@ def http_connect_raw(ipaddr, port, method, path, headers=None, query_string=None
                 value = value.decode('latin-1')
             conn.putheader(header, str(value))
     conn.endheaders()
-    return conn

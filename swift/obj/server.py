@@ -169,6 +169,7 @@ class ObjectController:
 
     def __init__(self, config, *, logger, clock, diskfile_manager, policies,
                  hash_config, constraints=Constraints(), http_connect=None):
+        keep_alive = http_connect is None   # the real client: connections reusable
         if http_connect is None:
             from swift.common.bufferedhttp import http_connect
         self.config = config
@@ -180,7 +181,8 @@ class ObjectController:
         self.constraints = constraints
         self.sender = UpdateSender(http_connect=http_connect,
                                    conn_timeout_s=config.conn_timeout_s,
-                                   node_timeout_s=config.node_timeout_s)
+                                   node_timeout_s=config.node_timeout_s,
+                                   keep_alive=keep_alive)
         replication_only = config.replication_server
         self.allowed_methods = tuple(
             m for m in ALLOWED_METHODS if replication_only is None

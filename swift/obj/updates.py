@@ -9,11 +9,13 @@
 #     ``<%010d delete_at>-<a>/<c>/<o>``.
 """Container updates and expirer-queue updates sent by the object server."""
 
+import http.client
 import os
+import time
 from dataclasses import dataclass
 from typing import Optional
 
-from swift.common import concurrency
+from swift.common import bufferedhttp, concurrency
 from swift.common.hashing import hash_path
 from swift.common.swob import str_to_wsgi
 from swift.common.timestamp import normalize_delete_at_timestamp
@@ -50,12 +52,24 @@ class UpdateSender:
     :param http_connect: ``swift.common.bufferedhttp.http_connect``-like callable.
     :param conn_timeout_s: seconds to connect and send headers.
     :param node_timeout_s: seconds to get the response.
+    :param keep_alive: keep answered connections open (per container server, at most
+        ``KEEP_ALIVE_IDLE_MAX``, each for ``KEEP_ALIVE_IDLE_S``) and send later
+        updates over them; a kept connection the server has closed meanwhile is
+        replaced by a fresh one for the same update. Needs the real
+        ``http_connect`` (its connections must accept another request).
     """
 
-    def __init__(self, *, http_connect, conn_timeout_s=0.5, node_timeout_s=3.0):
+    KEEP_ALIVE_IDLE_MAX = 16
+    KEEP_ALIVE_IDLE_S = 10.0
+
+    def __init__(self, *, http_connect, conn_timeout_s=0.5, node_timeout_s=3.0,
+                 keep_alive=False, monotonic=time.monotonic):
         self.http_connect = http_connect
         self.conn_timeout_s = conn_timeout_s
         self.node_timeout_s = node_timeout_s
+        self.keep_alive = keep_alive
+        self.monotonic = monotonic
+        self._idle = {}   # (ip, port) -> [(since, connection)]
 
     def send(self, op, path, host, partition, device, headers):
         """Send ``op`` for ``path`` to ``host`` (``ip:port``).
@@ -66,17 +80,70 @@ class UpdateSender:
         """
         ip, _, port = host.rpartition(':')
         ip = ip.strip('[]')
+        kept = self._take_idle(ip, port)
+        if kept is not None:
+            try:
+                return self._exchange(kept, ip, port, lambda: bufferedhttp.send_request_head(
+                    kept, op, bufferedhttp.quote_backend_path(
+                        device, partition, str_to_wsgi(path)), headers))
+            except (OSError, http.client.HTTPException):
+                kept.close()   # closed by the server meanwhile: a fresh connection
+            except (Exception, concurrency.Timeout) as err:
+                kept.close()
+                return UpdateResult(None, error='%s: %s' % (type(err).__name__, err))
         try:
-            with concurrency.Timeout(self.conn_timeout_s):
-                conn = self.http_connect(ip, port, device, partition, op,
-                                         str_to_wsgi(path), headers)
+            return self._exchange(None, ip, port, lambda: self.http_connect(
+                ip, port, device, partition, op, str_to_wsgi(path), headers))
+        except (Exception, concurrency.Timeout) as err:  # any failure -> async pending
+            return UpdateResult(None, error='%s: %s' % (type(err).__name__, err))
+
+    def _exchange(self, conn, ip, port, start):
+        """Send the request head (``start``), read the answer; keep the connection
+        for reuse when allowed. :raises: whatever the connection raises."""
+        with concurrency.Timeout(self.conn_timeout_s):
+            opened = start()
+            conn = opened if conn is None else conn
+        try:
             with concurrency.Timeout(self.node_timeout_s):
                 response = conn.getresponse()
                 response.read()
                 location = response.getheader('Location')
-            return UpdateResult(response.status, location=location)
-        except (Exception, concurrency.Timeout) as err:  # any failure -> async pending
-            return UpdateResult(None, error='%s: %s' % (type(err).__name__, err))
+        except BaseException:
+            if self.keep_alive:
+                conn.close()
+            raise
+        if self.keep_alive:
+            if response.will_close:
+                conn.close()
+            else:
+                self._put_idle(ip, port, conn)
+        return UpdateResult(response.status, location=location)
+
+    def close(self):
+        """Close every kept connection."""
+        idle, self._idle = self._idle, {}
+        for connections in idle.values():
+            for _since, conn in connections:
+                conn.close()
+
+    def _take_idle(self, ip, port):
+        if not self.keep_alive:
+            return None
+        idle = self._idle.get((ip, port))
+        now = self.monotonic()
+        while idle:
+            since, conn = idle.pop()
+            if now - since < self.KEEP_ALIVE_IDLE_S:
+                return conn
+            conn.close()
+        return None
+
+    def _put_idle(self, ip, port, conn):
+        idle = self._idle.setdefault((ip, port), [])
+        if len(idle) >= self.KEEP_ALIVE_IDLE_MAX:
+            conn.close()
+            return
+        idle.append((self.monotonic(), conn))
 
 
 def expirer_container(delete_at, divisor, account, container, obj, hash_config):
