@@ -475,3 +475,72 @@ def test_ssync_truncated_local_data_is_quarantined_not_sent(cluster, logs):
         if dev is not victim_dev:
             status, _h, got = ph.direct(dev, part, 'GET', 'AUTH_test', container, obj)
             assert (status, got) == (200, body)
+
+
+def test_handoff_delete_two_drops_handoff_with_a_primary_still_down(cluster, sync_method,
+                                                                     logs):
+    """``handoff_delete = 2``: an operator short of space lets a handoff go once two
+    primaries have its data, even with the third still down."""
+    container, obj = 'hd2-' + sync_method, 'obj'
+    make_container(cluster, container)
+    part, nodes = ph.primaries(cluster, 'object', 'AUTH_test', container, obj)
+    victim = ph.node_number(nodes[1])
+    ph.stop_server(cluster, 'object', victim)
+    try:
+        assert cluster.raw('PUT', '/%s/%s' % (container, obj), body=b'hd2').status == 201
+        handoff = sorted(set(where(cluster, container, obj)) -
+                         {ph.node_number(dev) for dev in nodes})
+        assert len(handoff) == 1
+        path = ph.conf_path(cluster, 'object', handoff[0])
+        ph.set_option(path, 'object-replicator', 'handoff_delete', '2')
+        try:
+            ph.daemon_once(cluster, 'object-replicator', nodes=handoff)
+        finally:
+            ph.set_option(path, 'object-replicator', 'handoff_delete', 'auto')
+        assert handoff[0] not in where(cluster, container, obj)
+    finally:
+        ph.start_server(cluster, 'object', victim)
+    assert len(where(cluster, container, obj)) == 2
+    logs = LogWatch(cluster)
+
+    replicate(cluster, sync_method)
+
+    assert sorted(where(cluster, container, obj)) == sorted(
+        ph.node_number(dev) for dev in nodes)
+    logs.assert_clean()
+
+
+def test_partition_filter_replicates_only_that_partition(cluster, logs):
+    """``swift-object-replicator CONF once -p PART`` on every node repairs that
+    partition only (the filter does not depend on the sync method: ssync only)."""
+    use_ssync(cluster)
+    container = 'filter'
+    make_container(cluster, container)
+    victim = 3
+    chosen = {}
+    for i in range(200):
+        name = 'f%d' % i
+        part, nodes = ph.primaries(cluster, 'object', 'AUTH_test', container, name)
+        if victim in [ph.node_number(dev) for dev in nodes] and part not in chosen.values():
+            chosen[name] = part
+        if len(chosen) == 2:
+            break
+    (wanted, wanted_part), (other, _other_part) = sorted(chosen.items())
+    ph.stop_server(cluster, 'object', victim)
+    try:
+        for name in chosen:
+            assert cluster.raw('PUT', '/%s/%s' % (container, name),
+                               body=b'filtered').status == 201
+    finally:
+        ph.start_server(cluster, 'object', victim)
+
+    for node in (1, 2, 3, 4):
+        out = ph.run(cluster, 'swift-object-replicator',
+                     ph.conf_path(cluster, 'object', node), 'once',
+                     '-p', str(wanted_part))
+        assert 'Traceback' not in out
+
+    assert victim in where(cluster, container, wanted)
+    assert victim not in where(cluster, container, other)
+    assert len(where(cluster, container, other)) == 3     # still on its handoff
+    logs.assert_clean()
