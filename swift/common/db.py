@@ -146,6 +146,12 @@ def dict_factory(cursor, row):
     return {col[0]: row[index] for index, col in enumerate(cursor.description)}
 
 
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def encode_pending_record(record_tuple):
     """One pending-file entry: ``b':' + base64(pickle.dumps(tuple, protocol=2))``."""
     return b':' + base64.b64encode(pickle.dumps(record_tuple, protocol=PICKLE_PROTOCOL))
@@ -477,16 +483,15 @@ class DatabaseBroker:
         if not os.path.exists(self.db_file):
             raise DatabaseConnectionError(self.db_file, "DB doesn't exist")
         with lock_path(self.db_dir, self.pending_timeout, sleep=concurrency.sleep):
+            # one open, fstat and append write: no buffered file object per update
+            fd = os.open(self.pending_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                pending_size = os.path.getsize(self.pending_file)
-            except FileNotFoundError:
-                pending_size = 0
-            if pending_size > PENDING_CAP:
-                self._commit_puts([record])
-                return
-            with open(self.pending_file, 'a+b') as fp:
-                fp.write(encode_pending_record(record_tuple))
-                fp.flush()
+                if os.fstat(fd).st_size <= PENDING_CAP:
+                    _write_all(fd, encode_pending_record(record_tuple))
+                    return
+            finally:
+                os.close(fd)
+            self._commit_puts([record])
 
     def _commit_puts(self, item_list=None):
         """Merge the pending file (plus ``item_list``) into SQLite; the caller holds
