@@ -544,3 +544,45 @@ def test_partition_filter_replicates_only_that_partition(cluster, logs):
     assert victim not in where(cluster, container, other)
     assert len(where(cluster, container, other)) == 3     # still on its handoff
     logs.assert_clean()
+
+
+def test_ssync_error_line_from_busy_receiver_keeps_handoff(cluster, logs):
+    """The receiver cannot get its device's replication lock (held here) within
+    ``replication_lock_timeout = 1``: it answers with an inline ``:ERROR:`` line; the
+    sender fails cleanly (the receiving server logs no chunk error) and keeps the
+    handoff; with the lock free the next pass moves the copy."""
+    import fcntl
+    use_ssync(cluster)
+    container, obj = 'busy', 'obj'
+    part, nodes, victim_dev, handoff = put_with_primary_down(
+        cluster, container, obj, b'busy receiver', victim_index=1)
+    victim = ph.node_number(victim_dev)
+    ph.set_option(ph.conf_path(cluster, 'object', victim), 'app:object-server',
+                  'replication_lock_timeout', '1')
+    ph.stop_server(cluster, 'object', victim)
+    ph.start_server(cluster, 'object', victim)
+    lock_file = os.path.join(cluster.devices_root('object', victim), victim_dev['device'],
+                             '.lock')
+    offset = os.path.getsize(os.path.join(cluster.root, 'log',
+                                          'object-server-%d.log' % victim))
+    fd = os.open(lock_file, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        ph.daemon_once(cluster, 'object-replicator', nodes=(handoff,))
+    finally:
+        os.close(fd)
+    assert handoff in where(cluster, container, obj), 'handoff dropped after :ERROR:'
+    assert victim not in where(cluster, container, obj)
+    log = os.path.join(cluster.root, 'log', 'object-replicator-%d.log' % handoff)
+    with open(log) as fp:
+        assert any(str(victim_dev['port']) in line and ' ERROR ' in line
+                   for line in fp), 'the sender did not report the failure'
+    tail = server_log_tail(cluster, victim, offset)
+    assert 'chunk' not in tail.lower() and 'Traceback' not in tail, tail
+    logs = LogWatch(cluster)
+
+    ph.daemon_once(cluster, 'object-replicator', nodes=(handoff,))
+
+    assert sorted(where(cluster, container, obj)) == sorted(
+        ph.node_number(dev) for dev in nodes)
+    logs.assert_clean()
