@@ -189,7 +189,7 @@ class SaioCluster(Cluster):
         args = ['--dir', self.root, '--base-port', str(self.base_port),
                 '--proxy-port', str(self.proxy_port),
                 '--memcached-port', str(self.memcached_port), '--xfs', self.xfs,
-                '--disk-size', '3G']
+                '--disk-size', '3G', '--health-timeout', '120']
         if not self.daemons:
             args.append('--no-daemons')
         return args
