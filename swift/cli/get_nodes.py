@@ -49,7 +49,7 @@ def _parser():
                       help='Show nodes for a given partition')
     parser.add_option('-P', '--policy-name', dest='policy_name',
                       help='Specify which policy to use')
-    parser.add_option('-d', '--swift-dir', default='/etc/swift',
+    parser.add_option('-d', '--swift-dir', default=os.environ.get('SWIFT_DIR', '/etc/swift'),
                       dest='swift_dir', help='Path to swift directory')
     parser.add_option('-Q', '--quoted', action='store_true',
                       help='Assume swift paths are quoted')

@@ -176,7 +176,7 @@ def _main(db_type, argv):
                                      usage='%%(prog)s [options] %s_DB_FILE' %
                                      db_type.upper())
     parser.add_argument('db_file')
-    parser.add_argument('-d', '--swift-dir', default='/etc/swift',
+    parser.add_argument('-d', '--swift-dir', default=os.environ.get('SWIFT_DIR', '/etc/swift'),
                         help='Pass location of swift directory')
     parser.add_argument('--drop-prefixes', action='store_true',
                         help='When outputting metadata, drop the per-section common '

@@ -190,7 +190,7 @@ def main(argv=None):
     parser.add_argument('-n', '--no-check-etag', action='store_false', default=True,
                         dest='check_etag', help="Don't verify file contents against "
                         'stored etag')
-    parser.add_argument('-d', '--swift-dir', default='/etc/swift',
+    parser.add_argument('-d', '--swift-dir', default=os.environ.get('SWIFT_DIR', '/etc/swift'),
                         help='Pass location of swift directory')
     parser.add_argument('-P', '--policy-name', default='',
                         help='Specify storage policy name')

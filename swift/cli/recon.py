@@ -758,7 +758,8 @@ def build_parser():
     flag('--zone', '-z', type='int', help='Only query servers in specified zone')
     flag('--timeout', '-t', type='int', metavar='SECONDS', default=5,
          help='Time to wait for a response from a server')
-    flag('--swiftdir', default='/etc/swift', help='Default = /etc/swift')
+    flag('--swiftdir', default=os.environ.get('SWIFT_DIR', '/etc/swift'),
+         help='Default = $SWIFT_DIR or /etc/swift')
     flag('--policy', '-p', help='Only query object servers in specified storage policy '
                                 '(specified as name or index).')
     return parser

@@ -7,6 +7,7 @@ import getpass
 import grp
 import os
 import secrets
+import sys
 from dataclasses import dataclass, field
 
 NODES = (1, 2, 3, 4)
@@ -328,7 +329,10 @@ def env_text(layout):
               ('SWIFT_TEST_CONFIG_FILE', os.path.join(layout.swift_dir, 'test.conf')),
               ('ST_AUTH', layout.auth_url), ('ST_USER', 'test:tester'),
               ('ST_KEY', 'testing')]
-    return ''.join('export %s=%s\n' % (name, _shell_quote(value)) for name, value in values)
+    text = ''.join('export %s=%s\n' % (name, _shell_quote(value)) for name, value in values)
+    # the commands of the Python that runs swift-saio (e.g. .venv/bin) come first
+    bin_dir = os.path.dirname(os.path.abspath(sys.executable))
+    return text + 'export PATH=%s:"$PATH"\n' % _shell_quote(bin_dir)
 
 
 def _shell_quote(value):
