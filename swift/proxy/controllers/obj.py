@@ -363,7 +363,9 @@ class ObjectController(Controller):
             del req.headers['X-Delete-After']
         if 'X-Delete-At' in req.headers:
             try:
-                delete_at = int(normalize_delete_at_timestamp(req.headers['X-Delete-At']))
+                # int() first: Swift refuses a fractional X-Delete-At such as '1.5'
+                delete_at = int(normalize_delete_at_timestamp(
+                    int(req.headers['X-Delete-At'])))
             except ValueError:
                 return HTTPBadRequest(request=req, content_type='text/plain',
                                       body=b'Non-integer X-Delete-At')

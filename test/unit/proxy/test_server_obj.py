@@ -156,6 +156,7 @@ def test_delete_after_becomes_delete_at_with_expirer_headers(ready, cluster, clo
     ({'X-Delete-After': 'soon'}, b'Non-integer X-Delete-After'),
     ({'X-Delete-After': '-1'}, b'X-Delete-After in past'),
     ({'X-Delete-At': 'x'}, b'Non-integer X-Delete-At'),
+    ({'X-Delete-At': '9999999999.5'}, b'Non-integer X-Delete-At'),
     ({'X-Delete-At': '1600000000'}, b'X-Delete-At in past')])
 def test_bad_delete_at(ready, headers, body):
     resp = call(ready, OBJ, 'PUT', body=b'x', headers=headers)
