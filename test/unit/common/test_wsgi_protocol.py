@@ -1,7 +1,6 @@
 """The servers' HTTP protocol reads request headers with the fast parser: what an
 application sees, 100-continue, Connection and the 431 answers stay as before."""
 
-import socket
 
 import pytest
 

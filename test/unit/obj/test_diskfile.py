@@ -174,15 +174,6 @@ def test_size_checked_when_reading_whole_file_by_range(tmp_path):
     assert reader.quarantined is None and os.path.isdir(df.datadir)
 
 
-def test_size_checked_when_reading_whole_file_by_range(tmp_path):
-    manager = make_manager(tmp_path)
-    df = put_object(manager, b'0123456789')
-    with df.open():
-        reader = df.reader()
-    assert b''.join(reader.app_iter_range(0, 10)) == b'0123456789'
-    assert reader.quarantined is None and os.path.isdir(df.datadir)
-
-
 def test_partial_range_read_does_not_quarantine(tmp_path):
     manager = make_manager(tmp_path)
     df = put_object(manager, b'hello world')
