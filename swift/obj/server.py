@@ -6,6 +6,7 @@
 """The object server WSGI app: :class:`ObjectController`, ``app_factory``, ``main``."""
 
 import pickle
+import time
 from dataclasses import dataclass
 
 from swift.common import concurrency
@@ -60,6 +61,7 @@ class ObjectServerConfig:
     :ivar keep_cache_private: keep authenticated GETs in the page cache too.
     :ivar replication_server: None (unset: every verb), True (only REPLICATE and
         SSYNC) or False (every verb but those), as Swift's ``replication_server``.
+    :ivar log_requests: write one access line per request (Swift's default).
     :ivar replication_concurrency: SSYNC sessions served at once (0 = unlimited).
     :ivar replication_failure_threshold: SSYNC update failures before the ratio counts.
     :ivar replication_failure_ratio: failures/successes that abort an SSYNC session.
@@ -79,6 +81,7 @@ class ObjectServerConfig:
     expiring_objects_container_divisor: int = 86400
     keep_cache_private: bool = False
     replication_server: object = None
+    log_requests: bool = True
     replication_concurrency: int = 4
     replication_failure_threshold: int = 100
     replication_failure_ratio: float = 1.0
@@ -113,6 +116,7 @@ class ObjectServerConfig:
                                            'keep_cache_private'),
             replication_server=None if replication in (None, '')
             else config_bool(replication, 'replication_server'),
+            log_requests=config_bool(conf.get('log_requests', 'true'), 'log_requests'),
             replication_concurrency=number('replication_concurrency', int, 4),
             replication_failure_threshold=number('replication_failure_threshold', int, 100),
             replication_failure_ratio=number('replication_failure_ratio', float, 1.0),
@@ -191,6 +195,7 @@ class ObjectController:
     # ------------------------------------------------------------ the funnel
 
     def __call__(self, environ, start_response):
+        start = time.time()
         request = Request(environ)
         self.logger.txn_id = request.headers.get('X-Trans-Id')
         try:
@@ -204,6 +209,11 @@ class ObjectController:
                                        content_type='text/plain')
         if response.request is None:
             response.request = request
+        if self.config.log_requests and request.method not in ('REPLICATE', 'SSYNC'):
+            self.logger.info('%s - - "%s %s" %s "%s" "%s" %.4f', request.remote_addr,
+                             request.method, request.path, response.status_int,
+                             request.headers.get('X-Trans-Id', '-'),
+                             request.headers.get('User-Agent', '-'), time.time() - start)
         return response(environ, start_response)
 
     def handle_request(self, request):
