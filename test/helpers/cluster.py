@@ -196,17 +196,17 @@ class SaioCluster(Cluster):
 
     @property
     def env(self):
+        """os.environ as a shell has it after ``. DIR/saio.env`` (a real shell reads the
+        file, so quoting and ``$PATH`` expand exactly as for a user)."""
         env = dict(os.environ)
         env_file = os.path.join(self.root, 'saio.env')
         if os.path.exists(env_file):
-            with open(env_file) as fp:
-                for line in fp:
-                    line = line.strip()
-                    if line.startswith('export '):
-                        line = line[len('export '):]
-                    name, sep, value = line.partition('=')
-                    if sep and name.strip() and not name.startswith('#'):
-                        env[name.strip()] = value.strip().strip('"').strip("'")
+            proc = subprocess.run(['bash', '-c', '. "$1" && env -0', 'saio-env', env_file],
+                                  capture_output=True, timeout=30, env=env)
+            if proc.returncode == 0:
+                env = dict(item.split('=', 1) for item in
+                           proc.stdout.decode('utf-8', 'surrogateescape').split('\0')
+                           if '=' in item)
         bin_dir = os.path.dirname(sys.executable)
         if bin_dir not in env.get('PATH', '').split(':'):
             env['PATH'] = bin_dir + ':' + env.get('PATH', '')
