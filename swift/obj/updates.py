@@ -9,13 +9,13 @@
 #     ``<%010d delete_at>-<a>/<c>/<o>``.
 """Container updates and expirer-queue updates sent by the object server."""
 
-import http.client
 import os
 import time
 from dataclasses import dataclass
 from typing import Optional
 
-from swift.common import bufferedhttp, concurrency
+from swift.common import concurrency
+from swift.common.connection_pool import ConnectionPool
 from swift.common.hashing import hash_path
 from swift.common.swob import str_to_wsgi
 from swift.common.timestamp import normalize_delete_at_timestamp
@@ -54,9 +54,9 @@ class UpdateSender:
     :param node_timeout_s: seconds to get the response.
     :param keep_alive: keep answered connections open (per container server, at most
         ``KEEP_ALIVE_IDLE_MAX``, each for ``KEEP_ALIVE_IDLE_S``) and send later
-        updates over them; a kept connection the server has closed meanwhile is
-        replaced by a fresh one for the same update. Needs the real
-        ``http_connect`` (its connections must accept another request).
+        updates over them (a :class:`~swift.common.connection_pool.ConnectionPool`,
+        which replaces a kept connection the server has closed meanwhile); the given
+        ``http_connect`` is then not used.
     """
 
     KEEP_ALIVE_IDLE_MAX = 16
@@ -64,12 +64,15 @@ class UpdateSender:
 
     def __init__(self, *, http_connect, conn_timeout_s=0.5, node_timeout_s=3.0,
                  keep_alive=False, monotonic=time.monotonic):
-        self.http_connect = http_connect
         self.conn_timeout_s = conn_timeout_s
         self.node_timeout_s = node_timeout_s
-        self.keep_alive = keep_alive
-        self.monotonic = monotonic
-        self._idle = {}   # (ip, port) -> [(since, connection)]
+        self.pool = None
+        if keep_alive:
+            self.pool = ConnectionPool(idle_max_per_host=self.KEEP_ALIVE_IDLE_MAX,
+                                       idle_timeout_s=self.KEEP_ALIVE_IDLE_S,
+                                       monotonic=monotonic)
+            http_connect = self.pool.http_connect
+        self.http_connect = http_connect
 
     def send(self, op, path, host, partition, device, headers):
         """Send ``op`` for ``path`` to ``host`` (``ip:port``).
@@ -80,70 +83,25 @@ class UpdateSender:
         """
         ip, _, port = host.rpartition(':')
         ip = ip.strip('[]')
-        kept = self._take_idle(ip, port)
-        if kept is not None:
-            try:
-                return self._exchange(kept, ip, port, lambda: bufferedhttp.send_request_head(
-                    kept, op, bufferedhttp.quote_backend_path(
-                        device, partition, str_to_wsgi(path)), headers))
-            except (OSError, http.client.HTTPException):
-                kept.close()   # closed by the server meanwhile: a fresh connection
-            except (Exception, concurrency.Timeout) as err:
-                kept.close()
-                return UpdateResult(None, error='%s: %s' % (type(err).__name__, err))
+        conn = None
         try:
-            return self._exchange(None, ip, port, lambda: self.http_connect(
-                ip, port, device, partition, op, str_to_wsgi(path), headers))
-        except (Exception, concurrency.Timeout) as err:  # any failure -> async pending
-            return UpdateResult(None, error='%s: %s' % (type(err).__name__, err))
-
-    def _exchange(self, conn, ip, port, start):
-        """Send the request head (``start``), read the answer; keep the connection
-        for reuse when allowed. :raises: whatever the connection raises."""
-        with concurrency.Timeout(self.conn_timeout_s):
-            opened = start()
-            conn = opened if conn is None else conn
-        try:
+            with concurrency.Timeout(self.conn_timeout_s):
+                conn = self.http_connect(ip, port, device, partition, op,
+                                         str_to_wsgi(path), headers)
             with concurrency.Timeout(self.node_timeout_s):
                 response = conn.getresponse()
-                response.read()
+                response.read()     # read to the end: a kept connection goes back
                 location = response.getheader('Location')
-        except BaseException:
-            if self.keep_alive:
-                conn.close()
-            raise
-        if self.keep_alive:
-            if response.will_close:
-                conn.close()
-            else:
-                self._put_idle(ip, port, conn)
+        except (Exception, concurrency.Timeout) as err:  # any failure -> async pending
+            if conn is not None and self.pool is not None:
+                conn.close()   # not kept: whatever state it is in
+            return UpdateResult(None, error='%s: %s' % (type(err).__name__, err))
         return UpdateResult(response.status, location=location)
 
     def close(self):
         """Close every kept connection."""
-        idle, self._idle = self._idle, {}
-        for connections in idle.values():
-            for _since, conn in connections:
-                conn.close()
-
-    def _take_idle(self, ip, port):
-        if not self.keep_alive:
-            return None
-        idle = self._idle.get((ip, port))
-        now = self.monotonic()
-        while idle:
-            since, conn = idle.pop()
-            if now - since < self.KEEP_ALIVE_IDLE_S:
-                return conn
-            conn.close()
-        return None
-
-    def _put_idle(self, ip, port, conn):
-        idle = self._idle.setdefault((ip, port), [])
-        if len(idle) >= self.KEEP_ALIVE_IDLE_MAX:
-            conn.close()
-            return
-        idle.append((self.monotonic(), conn))
+        if self.pool is not None:
+            self.pool.close()
 
 
 def expirer_container(delete_at, divisor, account, container, obj, hash_config):

@@ -14,6 +14,8 @@ class ProxyConfig:
     conn_timeout, node_timeout, client_timeout, recoverable_node_timeout: seconds.
     recheck_*_existence: seconds account/container info stays in memcache.
     request_node_count: nodes a request may try, as ``N`` or ``N * replicas``.
+    backend_keepalive (ours, not Swift's): keep answered backend connections open and
+    send later requests to the same server over them (see common/connection_pool.py).
     """
     swift_dir: str = '/etc/swift'
     conn_timeout: float = 0.5
@@ -44,6 +46,7 @@ class ProxyConfig:
     write_affinity_node_count: str = '2 * replicas'
     max_containers_per_account: int = 0
     max_containers_whitelist: tuple = ()
+    backend_keepalive: bool = True
 
     @classmethod
     def from_conf(cls, conf):
@@ -60,7 +63,7 @@ class ProxyConfig:
         ints = ('client_chunk_size', 'object_chunk_size', 'error_suppression_limit',
                 'expiring_objects_container_divisor', 'max_containers_per_account')
         bools = ('allow_account_management', 'account_autocreate', 'strict_cors_mode',
-                 'allow_open_expired', 'log_handoffs')
+                 'allow_open_expired', 'log_handoffs', 'backend_keepalive')
         for name in floats:
             if name in conf:
                 kwargs[name] = config_number(conf[name], float, name, minimum=0)

@@ -16,6 +16,7 @@ from swift import __version__ as swift_version
 from swift.common import bufferedhttp
 from swift.common.clock import REAL_CLOCK
 from swift.common.config import config_true_value, list_from_csv
+from swift.common.connection_pool import ConnectionPool
 from swift.common.constraints import Constraints, valid_utf8
 from swift.common.hashing import HashPathConfig
 from swift.common.logs import get_logger
@@ -61,7 +62,9 @@ class Application:
     :param object_rings: ``{policy index: ring}`` (missing ones loaded lazily).
     :param policies: :class:`StoragePolicyCollection` (default from swift.conf).
     :param constraints: :class:`Constraints` (default from swift.conf).
-    :param http_connect: backend connector with bufferedhttp.http_connect's signature.
+    :param http_connect: backend connector with bufferedhttp.http_connect's signature
+        (default: a :class:`ConnectionPool`'s when ``backend_keepalive`` is on, else
+        bufferedhttp.http_connect).
     :param clock: time source (``time()``).
     :param hash_config: :class:`HashPathConfig` (default from swift.conf).
     :param memcache: cache used when the pipeline put none in the environ.
@@ -85,6 +88,10 @@ class Application:
         self.container_ring = container_ring or Ring(swift_dir, ring_name='container')
         self._object_rings = dict(object_rings or {})
         self._hash_config = hash_config
+        self.connection_pool = None
+        if http_connect is None and self.config.backend_keepalive:
+            self.connection_pool = ConnectionPool()
+            http_connect = self.connection_pool.http_connect
         self.http_connect = http_connect or bufferedhttp.http_connect
         self.memcache = memcache
         self.error_limiter = ErrorLimiter(self.config.error_suppression_interval,

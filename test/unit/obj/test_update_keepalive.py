@@ -125,7 +125,7 @@ def test_server_saying_close_is_not_kept():
     try:
         sender = UpdateSender(http_connect=http_connect, keep_alive=True)
         assert send(sender, server, 'o1').status == 201
-        assert not any(sender._idle.values())
+        assert not any(sender.pool._idle.values())
         assert send(sender, server, 'o2').status == 201
         sender.close()
     finally:
