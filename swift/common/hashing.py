@@ -85,3 +85,18 @@ def md5_hex(data=b''):
 def new_md5():
     """A fresh md5 hasher (not for security), for streamed ETags."""
     return hashlib.md5(usedforsecurity=False)
+
+
+# Streams at least this long are hashed by a thread beside the I/O (a thread costs
+# ~50 us to start; md5 runs at ~850 MB/s on one core, a third of a big GET's CPU).
+BACKGROUND_MD5_MIN_BYTES = 4 * 1024 * 1024
+
+
+def streaming_md5(expected_bytes):
+    """An md5 hasher for a stream of ``expected_bytes`` (None when unknown): hashed in a
+    background OS thread (:class:`swift.common.concurrency.BackgroundMd5`) for long
+    streams, in the caller otherwise. Both offer ``update`` and ``hexdigest``."""
+    if expected_bytes is not None and expected_bytes >= BACKGROUND_MD5_MIN_BYTES:
+        from swift.common.concurrency import BackgroundMd5
+        return BackgroundMd5()
+    return new_md5()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from swift.common import concurrency, fs, limits
 from swift.common.config import config_bool, config_number
-from swift.common.hashing import HashPathConfig, hash_path, new_md5
+from swift.common.hashing import HashPathConfig, hash_path, streaming_md5
 from swift.common.storage_policy import get_policy_string, split_policy_string
 from swift.common.timestamp import Timestamp
 from swift.obj import hashes as hashes_mod
@@ -671,7 +671,7 @@ class DiskFileWriter:
         self.fd = None
         self.tmppath = None
         self.upload_size = 0
-        self._md5 = new_md5()
+        self._md5 = streaming_md5(size)
         self._last_sync = 0
         self._put_done = False
 
@@ -723,13 +723,11 @@ class DiskFileWriter:
         return self.upload_size
 
     def chunks_finished(self):
-        """:returns: (upload_size bytes, md5 hex of what was written)."""
-        return self.upload_size, self._md5.hexdigest()
+        """Call once, after the last :meth:`write`.
 
-    @property
-    def etag(self):
-        """md5 hex of the bytes written so far."""
-        return self._md5.hexdigest()
+        :returns: (upload_size bytes, md5 hex of what was written).
+        """
+        return self.upload_size, self._md5.hexdigest()
 
     def put(self, metadata, ext=DATA_EXT):
         """Finish the file: fsync, write metadata xattrs, rename into the hash dir.
@@ -767,6 +765,8 @@ class DiskFileWriter:
 
     def close(self):
         """Close the temp file; unlink it unless :meth:`put` renamed it."""
+        if hasattr(self._md5, 'close'):
+            self._md5.close()     # a background hasher's thread ends (failed upload)
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None

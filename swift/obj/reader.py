@@ -3,12 +3,15 @@
 #     or several (multipart/byteranges);
 #   * after a full read from offset 0 the size and md5 are checked when the reader
 #     closes; a mismatch quarantines the object (the client saw the stored ETag beside
-#     the bytes, so it can tell);
+#     the bytes, so it can tell). A long file's md5 is computed by a thread reading the
+#     same (immutable) file beside the sending, so the hashing never slows the bytes;
+#     close() waits for it before judging;
 #   * pages are dropped from the page cache at close unless the caller keeps them.
 """DiskFileReader: the body iterator of an opened DiskFile."""
 
 from swift.common import fs
-from swift.common.hashing import new_md5
+from swift.common import hashing
+from swift.common.concurrency import BackgroundFileMd5
 
 
 class DiskFileReader:
@@ -31,6 +34,7 @@ class DiskFileReader:
         self.keep_cache = keep_cache
         self.chunk_bytes = diskfile.manager.config.disk_chunk_bytes
         self._md5 = None
+        self._file_md5 = None     # a BackgroundFileMd5 for a long full read
         self._bytes_read = 0
         self._read_to_eof = False
         self._checked = False
@@ -51,7 +55,14 @@ class DiskFileReader:
             if self._fp is None:
                 return
             self._fp.seek(start)
-            self._md5 = new_md5() if start == 0 else None
+            self._md5 = None
+            if start == 0 and stop is None and \
+                    self.obj_size >= hashing.BACKGROUND_MD5_MIN_BYTES:
+                # a long body: a thread hashes the file beside the sending (md5 is
+                # a third of a big GET's CPU), so the bytes go out at full speed
+                self._file_md5 = BackgroundFileMd5(self._fp.fileno())
+            elif start == 0:
+                self._md5 = hashing.new_md5()
             self._bytes_read = 0
             yield from self._read_chunks(start, stop)
         finally:
@@ -99,15 +110,25 @@ class DiskFileReader:
             self.close()
 
     def _check_integrity(self):
-        if self._md5 is None or not self._read_to_eof or self._checked:
+        file_md5, self._file_md5 = self._file_md5, None
+        if file_md5 is not None and not self._read_to_eof:
+            file_md5.cancel()
+        if (self._md5 is None and file_md5 is None) or not self._read_to_eof or \
+                self._checked:
             return
         self._checked = True
+        if file_md5 is not None:
+            try:
+                _file_bytes, md5_hex = file_md5.result()
+            except OSError as err:
+                md5_hex = 'unreadable (%s)' % err
+        else:
+            md5_hex = self._md5.hexdigest()
         if self._bytes_read != self.obj_size:
             reason = 'Bytes read: %s, does not match metadata: %s' % (
                 self._bytes_read, self.obj_size)
-        elif self.etag and self._md5.hexdigest() != self.etag:
-            reason = 'ETag %s and file\'s md5 %s do not match' % (
-                self.etag, self._md5.hexdigest())
+        elif self.etag and md5_hex != self.etag:
+            reason = 'ETag %s and file\'s md5 %s do not match' % (self.etag, md5_hex)
         else:
             return
         self.quarantined = self.diskfile._quarantine(self.data_file, reason)
@@ -118,6 +139,9 @@ class DiskFileReader:
         fp = getattr(self, '_fp', None)
         if fp is not None:
             fp.close()
+        file_md5 = getattr(self, '_file_md5', None)
+        if file_md5 is not None:
+            file_md5.cancel()
 
     def close(self):
         """Close the file; quarantine if a full read found a mismatch."""

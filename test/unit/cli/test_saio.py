@@ -8,6 +8,7 @@ import os
 import random
 import shutil
 import socket
+import subprocess
 import sys
 
 import pytest
@@ -234,6 +235,12 @@ def test_xfs_devices_hold_big_metadata_and_go_away_on_down(tmp_path):
             pass
         xattr.setxattr(probe, 'user.swift.metadata', b'x' * 60000)  # ext4 refuses this
         assert 'WARNING' not in cluster.out.getvalue()
+        # the loop device writes straight to the image (no second page cache)
+        device = subprocess.run(['findmnt', '-n', '-o', 'SOURCE', layout.mount_dir],
+                                capture_output=True, text=True).stdout.strip()
+        listed = subprocess.run(['losetup', '-n', '-O', 'DIO', device],
+                                capture_output=True, text=True)
+        assert listed.stdout.strip() == '1' or 'note: losetup' in cluster.out.getvalue()
     finally:
         assert cluster.down() == 0
     assert not saio._is_mount(layout.mount_dir)

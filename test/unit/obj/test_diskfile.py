@@ -409,3 +409,60 @@ def test_process_killed_mid_put_leaves_old_version_visible(tmp_path):
     body, reader = _read_all(df)
     assert body == b'old version' and reader.quarantined is None
     assert _files(df) == ['1700000001.00000.data']
+
+
+@pytest.fixture
+def background_md5(monkeypatch):
+    """Hash every stream of 4 bytes or more in a background thread."""
+    from swift.common import hashing
+    monkeypatch.setattr(hashing, 'BACKGROUND_MD5_MIN_BYTES', 4)
+
+
+def test_background_hashed_write_and_full_read(tmp_path, background_md5):
+    manager = make_manager(tmp_path)
+    body = os.urandom(300000)
+    df = manager.get_diskfile('sda', '0', 'a', 'c', 'o', policy_index=0)
+    with df.create(size=len(body)) as writer:
+        for start in range(0, len(body), 65536):
+            writer.write(body[start:start + 65536])
+        assert writer.chunks_finished() == (len(body), md5_hex(body))
+        writer.put({'X-Timestamp': '1700000001.00000', 'Content-Length': str(len(body)),
+                    'ETag': md5_hex(body)})
+    got, reader = _read_all(df)
+    assert got == body and reader.quarantined is None
+    assert os.path.isdir(df.datadir)
+
+
+def test_background_hashed_full_read_still_quarantines_a_flipped_byte(
+        tmp_path, background_md5, monkeypatch):
+    from swift.common.concurrency import BackgroundFileMd5
+    from swift.obj import reader as reader_module
+    made = []
+
+    def recording(*args, **kwargs):
+        made.append(BackgroundFileMd5(*args, **kwargs))
+        return made[-1]
+    monkeypatch.setattr(reader_module, 'BackgroundFileMd5', recording)
+    manager = make_manager(tmp_path)
+    df = put_object(manager, b'hello world')
+    with open(os.path.join(df.datadir, _files(df)[0]), 'r+b') as fp:
+        fp.write(b'J')
+    body, reader = _read_all(df)
+    assert body == b'Jello world'
+    assert reader.quarantined is not None
+    assert not os.path.exists(df.datadir)
+    assert len(made) == 1       # the md5 came from the file-reading thread
+
+
+def test_background_hashed_read_cut_short_judges_nothing(tmp_path, background_md5):
+    manager = make_manager(tmp_path)
+    df = put_object(manager, b'hello world' * 10000)
+    with open(os.path.join(df.datadir, _files(df)[0]), 'r+b') as fp:
+        fp.write(b'J')
+    with df.open():
+        reader = df.reader()
+    iterator = iter(reader)
+    next(iterator)              # the client went away after the first chunk
+    iterator.close()
+    assert reader.quarantined is None
+    assert os.path.isdir(df.datadir)
