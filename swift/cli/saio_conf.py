@@ -41,7 +41,10 @@ DEFAULT_FILTERS = {'healthcheck': 'egg:swift#healthcheck', 'recon': 'egg:swift#r
                    'proxy-logging': 'egg:swift#proxy_logging',
                    'cache': 'egg:swift#memcache',
                    'listing_formats': 'egg:swift#listing_formats',
-                   'tempauth': 'egg:swift#tempauth'}
+                   'tempauth': 'egg:swift#tempauth',
+                   'dlo': 'egg:swift#dlo', 'slo': 'egg:swift#slo',
+                   'tempurl': 'egg:swift#tempurl', 'formpost': 'egg:swift#formpost',
+                   'staticweb': 'egg:swift#staticweb', 'symlink': 'egg:swift#symlink'}
 
 
 def default_dir():
