@@ -77,19 +77,29 @@ def _recv_exactly(sock, size):
     return b''.join(parts)
 
 
-def parse_headers(fp):
+class MalformedHeader(http.client.HTTPException):
+    """A header block a server must refuse (RFC 7230 3.2.4): a line without a colon,
+    whitespace before the colon, an obsolete folded line, or Content-Length headers
+    that disagree."""
+
+
+def parse_headers(fp, strict=False):
     """Read a header block (through the blank line) from ``fp`` into an
     ``http.client.HTTPMessage``, as ``http.client.parse_headers`` does, without the
     email package's feed parser (about 30 us of a backend response's CPU).
 
     Simple ``Name: value`` lines are stored as the feed parser would store them; a
     block with anything else (folded lines, a line without a colon) goes to
-    ``http.client.parse_headers`` unchanged.
+    ``http.client.parse_headers`` unchanged, or, with ``strict`` (a server reading a
+    request), is refused.
 
     :param fp: a binary file object positioned after the status line.
+    :param strict: raise :class:`MalformedHeader` for what RFC 7230 says a server must
+        reject (see the class), instead of parsing it leniently.
     :returns: ``http.client.HTTPMessage``.
     :raises http.client.LineTooLong: a line over 64 KiB.
     :raises http.client.HTTPException: more than ``http.client._MAXHEADERS`` headers.
+    :raises MalformedHeader: with ``strict``, see above.
     """
     lines = []
     while True:
@@ -105,9 +115,17 @@ def parse_headers(fp):
     message = http.client.HTTPMessage()
     for line in lines:
         name, colon, value = line.decode('iso-8859-1').partition(':')
-        if not (colon and name and name.isascii() and name.isprintable()) or ' ' in name:
+        if not (colon and name and name.isascii() and name.isprintable()) or ' ' in name \
+                or '\t' in name:
+            if strict:
+                raise MalformedHeader('Malformed header line: %s' % line[:64].decode(
+                    'iso-8859-1').rstrip('\r\n'))
             return http.client.parse_headers(io.BytesIO(b''.join(lines) + b'\r\n'))
         message[name] = value.lstrip(' \t').rstrip('\r\n')
+    if strict:
+        lengths = {v.strip() for v in message.get_all('Content-Length') or ()}
+        if len(lengths) > 1:
+            raise MalformedHeader('Conflicting Content-Length headers')
     return message
 
 

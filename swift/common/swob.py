@@ -211,9 +211,9 @@ class Range:
             raise ValueError('Invalid Range header: %s' % header)
         self.ranges = []
         for spec in specs.split(','):
+            # As Swift: every element needs its dash, so an empty one ("0-5,,7-9")
+            # makes the whole header invalid (ignored: the whole object is served).
             spec = spec.strip()
-            if not spec:
-                continue
             first, dash, last = spec.partition('-')
             if not dash:
                 raise ValueError('Invalid Range header: %s' % header)

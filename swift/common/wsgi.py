@@ -278,7 +278,7 @@ def http_protocol():
     import http.client
     import io
     from swift.common import concurrency
-    from swift.common.bufferedhttp import parse_headers
+    from swift.common.bufferedhttp import MalformedHeader, parse_headers
 
     class HttpProtocol(concurrency.wsgi.HttpProtocol):
         def parse_request(self):
@@ -290,14 +290,28 @@ def http_protocol():
             finally:
                 self.rfile = rfile
             try:
-                self.headers = parse_headers(self.rfile)
-            except http.client.LineTooLong as err:
-                self.send_error(431, 'Line too long', str(err))
-                return False
-            except http.client.HTTPException as err:
-                self.send_error(431, 'Too many headers', str(err))
-                return False
+                self.headers = parse_headers(self.rfile, strict=True)
+            except MalformedHeader as err:
+                return self._refuse(400, 'Bad Request', str(err))
+            except http.client.LineTooLong:
+                return self._refuse(431, 'Request Header Fields Too Large',
+                                    'Header line too long')
+            except http.client.HTTPException:
+                return self._refuse(431, 'Request Header Fields Too Large',
+                                    'Too many headers')
             return self._connection_and_expect()
+
+        def _refuse(self, status, reason, text):
+            """Answer a request whose head cannot be used: a short text body, and the
+            connection closes (the rest of what the client sent is not trusted)."""
+            self.close_connection = True
+            body = text.encode('latin-1', 'replace') + b'\n'
+            self.log_error('%s %s: %s', status, reason, text)
+            self.wfile.write(b'HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n'
+                             b'Content-Length: %d\r\nConnection: close\r\n\r\n%s' % (
+                                 status, reason.encode('ascii'), len(body), body))
+            self.wfile.flush()
+            return False
 
         def _connection_and_expect(self):
             connection = self.headers.get('Connection', '').lower()

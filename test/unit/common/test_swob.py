@@ -15,7 +15,8 @@ def _app(body=b'0123456789', **resp_kwargs):
 
 
 @pytest.mark.parametrize('header', ['bytes=--5', 'bytes=5-3', 'bytes=-', 'bytes=45',
-                                    'bytes=nonumber-5', 'pages=1-2'])
+                                    'bytes=nonumber-5', 'pages=1-2', 'bytes=0-5,,7-9',
+                                    'bytes=0-2,'])
 def test_malformed_range_is_ignored(header):
     resp = Request.blank('/', headers={'Range': header}).get_response(_app())
     assert resp.status_int == 200

@@ -83,3 +83,30 @@ def test_bad_request_line_is_400(server):
     # the standard library's answer (no status line: the version was unreadable)
     _, reply = exchange(server, b'GET / HTTP/x.y\r\n\r\n')
     assert b'Error code: 400' in reply and b'Bad request version' in reply
+
+
+@pytest.mark.parametrize('head, message', [
+    (b'PUT /a HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\nhi',
+     b'Conflicting Content-Length headers'),
+    (b'GET /a HTTP/1.1\r\nHost: h\r\nBadHeaderLine\r\n\r\n',
+     b'Malformed header line: BadHeaderLine'),
+    (b'GET /a HTTP/1.1\r\nHost: h\r\nX-Foo : bar\r\n\r\n',
+     b'Malformed header line: X-Foo : bar'),
+    # an obsolete folded line: a value continued on the next line (header injection)
+    (b'GET /a HTTP/1.1\r\nHost: h\r\nX-Foo: bar\r\n X-Injected: yes\r\n\r\n',
+     b'Malformed header line:  X-Injected: yes'),
+])
+def test_malformed_header_block_is_400_and_closes(server, head, message):
+    # no "Connection: close" sent: the server must close by itself, at once
+    with concurrency.Timeout(5):
+        _, reply = exchange(server, head)
+    status_line, _, rest = reply.partition(b'\r\n')
+    assert status_line == b'HTTP/1.1 400 Bad Request'
+    assert b'Connection: close\r\n' in rest
+    assert rest.split(b'\r\n\r\n', 1)[1] == message + b'\n'
+
+
+def test_repeated_equal_content_length_is_accepted(server):
+    _, reply = exchange(server, b'PUT /a HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n'
+                                b'Content-Length: 2\r\nConnection: close\r\n\r\nhi')
+    assert reply.startswith(b'HTTP/1.1 200 OK\r\n') and reply.endswith(b'\nhi')
