@@ -13,7 +13,9 @@
 #     when no byte of a body was sent yet (a PUT's body follows "100 Continue", so the
 #     connection has proven alive before any body byte leaves);
 #   * connections idle longer than ``idle_timeout_s`` (below the servers'
-#     client_timeout) are closed, at most ``idle_max_per_host`` are kept per server.
+#     client_timeout) are closed, at most ``idle_max_per_host`` are kept per server:
+#     an idle connection holds one of the server's max_clients green threads, so the
+#     pool prunes every server's idle list at least once a second while it is used.
 """A pool of kept-alive backend HTTP connections (``http_connect`` compatible)."""
 
 import errno
@@ -156,12 +158,15 @@ class ConnectionPool:
     :param monotonic: clock (seconds).
     """
 
-    def __init__(self, idle_max_per_host=64, idle_timeout_s=10.0, monotonic=time.monotonic):
+    PRUNE_INTERVAL_S = 1.0
+
+    def __init__(self, idle_max_per_host=32, idle_timeout_s=10.0, monotonic=time.monotonic):
         self.idle_max_per_host = idle_max_per_host
         self.idle_timeout_s = idle_timeout_s
         self.monotonic = monotonic
         self._idle = {}    # (host, port) -> [(since, connection)], newest last
         self.created = 0   # connections opened (for tests and stats)
+        self._pruned_at = monotonic()
 
     def http_connect(self, ipaddr, port, device, partition, method, path, headers=None,
                      query_string=None, ssl=False):
@@ -204,12 +209,31 @@ class ConnectionPool:
 
     def put(self, conn):
         """Keep ``conn`` (its last response read in full) for the next request."""
+        now = self.monotonic()
+        if now - self._pruned_at >= self.PRUNE_INTERVAL_S:
+            self._prune(now)
         idle = self._idle.setdefault(conn.key, [])
         if len(idle) >= self.idle_max_per_host:
             conn._close_socket()
             return
         conn.idle = True
-        idle.append((self.monotonic(), conn))
+        idle.append((now, conn))
+
+    def _prune(self, now):
+        """Close every connection idle for ``idle_timeout_s`` or more (oldest first in
+        each list), and forget servers with none left."""
+        self._pruned_at = now
+        for key in list(self._idle):
+            idle = self._idle[key]
+            fresh = 0
+            while fresh < len(idle) and now - idle[fresh][0] >= self.idle_timeout_s:
+                fresh += 1
+            for _since, conn in idle[:fresh]:
+                conn.idle = False
+                conn._close_socket()
+            del idle[:fresh]
+            if not idle:
+                del self._idle[key]
 
     def _take(self, key):
         idle = self._idle.get(key)

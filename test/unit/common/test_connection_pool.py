@@ -238,3 +238,26 @@ def test_close_closes_every_idle_connection(server_factory):
     _conn, resp = get(pool, server)
     assert resp.read() == b'hello'
     assert server.accepted == 2
+
+
+def test_connections_of_servers_no_longer_used_are_pruned():
+    now = [1000.0]
+    pool = ConnectionPool(idle_timeout_s=10.0, monotonic=lambda: now[0])
+
+    class Idle:
+        idle = False
+        closed = False
+        sock = None
+
+        def __init__(self, key):
+            self.key = key
+
+        def _close_socket(self):
+            self.closed = True
+    quiet, busy = Idle(('10.0.0.1', 1)), Idle(('10.0.0.2', 1))
+    pool.put(quiet)
+    now[0] += 10.0
+    pool.put(busy)        # a put for another server prunes the quiet one's list
+    assert quiet.closed and not quiet.idle
+    assert not busy.closed
+    assert list(pool._idle) == [busy.key]
