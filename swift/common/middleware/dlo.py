@@ -581,6 +581,10 @@ class DynamicLargeObject:
             body = SegmentedBody(req, self.app, limiter.limit(reads), logger=self.logger,
                                  clock=self.clock,
                                  max_get_time_s=self.config.max_get_time)
+            # send each chunk as it comes: a body cut short by a failed segment then
+            # reaches the client as the bytes before it (eventlet would otherwise hold
+            # small ones back and answer a bare 500)
+            req.environ['eventlet.minimum_write_chunk_size'] = 0
             try:
                 body.validate_first_segment()
             except (SegmentError, ListingError) as err:

@@ -317,6 +317,7 @@ def test_later_segment_missing_ends_body_early_and_logs():
             received.append(chunk)
     assert b''.join(received) == WHOLE[:20]
     assert any('got 404' in line and 'seg_3' in line for line in logger.lines['error'])
+    assert resp.request.environ['eventlet.minimum_write_chunk_size'] == 0
 
 
 def test_segment_changed_since_listing_ends_body():
