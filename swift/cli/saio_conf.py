@@ -20,7 +20,7 @@ DAEMON_SECTIONS = {
 }
 PROXY_PIPELINE = ('catch_errors gatekeeper healthcheck proxy-logging cache listing_formats '
                   'bulk tempurl crossdomain ratelimit tempauth copy container-quotas '
-                  'account-quotas dlo proxy-logging proxy-server')
+                  'account-quotas slo dlo proxy-logging proxy-server')
 TEMPAUTH_USERS = (
     ('admin', 'admin', 'admin', '.admin .reseller_admin'),
     ('test', 'tester', 'testing', '.admin'),
