@@ -156,6 +156,9 @@ class ServerSideCopyMiddleware:
         query = ''
         if params.get('multipart-manifest') == 'get':
             query = 'multipart-manifest=get&format=raw'
+        if params.get('symlink') == 'get':
+            # copy a symlink itself, not its target (Swift passes the query along)
+            query = '&'.join(q for q in (query, 'symlink=get') if q)
         source_req = make_subrequest(req.environ, method='GET', path=source_path,
                                      headers=headers, swift_source='SSC', agent=None,
                                      query_string=query)

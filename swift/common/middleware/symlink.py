@@ -169,6 +169,18 @@ def extract_symlink_listing_keys(item, version, account):
     return item
 
 
+def inherited_override_etag(headers):
+    """The listing etag a link PUT starts from: a given override etag (e.g. the
+    target's ``slo_etag``, or a copied link's own) without symlink parameters, which
+    the PUT sets afresh; else the md5 of an empty body."""
+    value = headers.get(OVERRIDE_ETAG_HDR)
+    if not value:
+        return MD5_OF_EMPTY_STRING
+    main, params = parse_header_params(value)
+    return '; '.join([main] + ['%s=%s' % (key, param) for key, param in params
+                               if not key.startswith('symlink_target')])
+
+
 class Answer:
     """An app's answer held back: status line, HeaderKeyDict, body iterator."""
 
@@ -306,7 +318,7 @@ class SymlinkObjectRequest:
         if etag:
             self.check_static_target(req, target_path, etag)
         symlink_usermeta_to_sysmeta(req.headers)
-        override = [req.headers.get(OVERRIDE_ETAG_HDR, MD5_OF_EMPTY_STRING),
+        override = [inherited_override_etag(req.headers),
                     'symlink_target=%s' % req.headers[TGT_OBJ_SYSMETA_SYMLINK_HDR]]
         if TGT_ETAG_SYSMETA_SYMLINK_HDR in req.headers:
             override.append('symlink_target_etag=%s'

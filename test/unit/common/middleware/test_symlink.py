@@ -504,3 +504,32 @@ def test_symloop_max_option(value, expected):
 def test_bad_symloop_max_fails_at_load_naming_it():
     with pytest.raises(ValueError, match='symloop_max'):
         symlink.filter_factory({}, symloop_max='two')
+
+
+def test_put_of_a_copied_link_sets_the_symlink_listing_params_once():
+    mw, app = make()
+    resp = request(mw, '/v1/a/c/link', 'PUT', {
+        'X-Symlink-Target': 'c/o',
+        'X-Object-Sysmeta-Container-Update-Override-Etag':
+            MD5_EMPTY + '; slo_etag=abc; symlink_target=c/old'})
+    assert resp.status_int == 201
+    assert app.calls_of('PUT')[0].headers[
+        'X-Object-Sysmeta-Container-Update-Override-Etag'] == \
+        MD5_EMPTY + '; slo_etag=abc; symlink_target=c/o'
+
+
+def test_copy_of_a_link_copies_the_target_or_with_symlink_get_the_link():
+    from swift.common.middleware.copy import ServerSideCopyMiddleware
+    mw, app = make()
+    link_object(app, '/v1/a/c/link', 'c/o')
+    pipeline = ServerSideCopyMiddleware(mw, {})
+    resp = request(pipeline, '/v1/a/c/link', 'COPY', {'Destination': 'c/copy'})
+    assert resp.status_int == 201
+    assert app.objects['/v1/a/c/copy'][1] == BODY
+    assert 'X-Object-Sysmeta-Symlink-Target' not in app.objects['/v1/a/c/copy'][0]
+    resp = request(pipeline, '/v1/a/c/link?symlink=get', 'COPY',
+                   {'Destination': 'c/copy2'})
+    assert resp.status_int == 201
+    stored, data = app.objects['/v1/a/c/copy2']
+    assert (data, stored['X-Object-Sysmeta-Symlink-Target']) == (b'', 'c/o')
+    assert request(mw, '/v1/a/c/copy2').body == BODY
