@@ -5,7 +5,10 @@ import hashlib
 import http.client
 import json
 import os
+import shutil
+import subprocess
 import time
+import urllib.parse
 import uuid
 
 import pytest
@@ -229,3 +232,53 @@ def test_info_has_no_dlo_section_like_swift(cluster):
     info = json.loads(cluster.raw('GET', '/info', account_path='', token=None).body)
     assert 'dlo' not in info
     assert 'swift' in info
+
+
+def _curl(cluster, *args):
+    return subprocess.run(['curl', '-s', '-S', '-H', 'X-Auth-Token: ' + cluster.token]
+                          + list(args), capture_output=True, timeout=60)
+
+
+def test_curl_and_rclone_see_one_object(cluster, five_segments, tmp_path):
+    url = '%s/%s/man' % (cluster.storage_url, five_segments)
+    proc = _curl(cluster, url)
+    assert (proc.returncode, proc.stdout) == (0, WHOLE)
+    proc = _curl(cluster, '-r', '15-34', url)
+    assert (proc.returncode, proc.stdout) == (0, WHOLE[15:35])
+    if shutil.which('rclone') is None:
+        pytest.skip('rclone not installed')
+    remote = ':swift:'
+    env = dict(os.environ, RCLONE_CONFIG=str(tmp_path / 'rclone.conf'),
+               RCLONE_SWIFT_USER='%s:%s' % (cluster.account_name, cluster.user),
+               RCLONE_SWIFT_KEY=cluster.key, RCLONE_SWIFT_AUTH=cluster.auth_url)
+    proc = subprocess.run(['rclone', 'cat', remote + five_segments + '/man'],
+                          capture_output=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == WHOLE
+    proc = subprocess.run(['rclone', 'lsl', remote + five_segments, '--include', 'man'],
+                          capture_output=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[0] == b'50'      # rclone asks HEAD for a manifest's size
+
+
+def test_unicode_names(cluster):
+    container = 'dlo-\u00e9-%s' % uuid.uuid4().hex[:6]
+    quoted = urllib.parse.quote(container.encode('utf-8'))
+    _put(cluster, '/%s' % quoted)
+    for index, body in enumerate((b'first ', b'second'), 1):
+        _put(cluster, '/%s/%s' % (quoted, urllib.parse.quote('s\u00e9g\u2603/%d' % index)),
+             body)
+    manifest = urllib.parse.quote(('%s/s\u00e9g\u2603/' % container).encode('utf-8'))
+    _put(cluster, '/%s/m%%C3%%A9' % quoted, b'', {'X-Object-Manifest': manifest})
+    resp = cluster.raw('GET', '/%s/m%%C3%%A9' % quoted)
+    assert (resp.status, resp.body) == (200, b'first second')
+
+
+def test_copy_of_manifest_with_lost_segment_stores_nothing(cluster, five_segments):
+    container = five_segments
+    for _node, path in cluster.object_files('AUTH_test', container, 'seg_4'):
+        os.unlink(path)
+    resp = cluster.raw('COPY', '/%s/man' % container,
+                       headers={'Destination': '%s/broken' % container})
+    assert resp.status >= 400, resp
+    assert cluster.raw('HEAD', '/%s/broken' % container).status == 404

@@ -561,38 +561,49 @@ class DynamicLargeObject:
         span = self._single_range(req, complete, first_page_bytes)
         if span is not None:
             first_byte, last_byte = span
-            # swob computes the 206 from this length; it covers the range even when
-            # the listing has more pages
-            headers.append(('Content-Length', str(first_page_bytes)))
-        elif complete:
+        if span is not None or complete:
+            # with a range swob computes the 206 from this length, which covers the
+            # range even when the listing has more pages
             headers.append(('Content-Length', str(first_page_bytes)))
         if complete:
             headers = [(name, value) for name, value in headers
                        if name.lower() != 'etag']
             headers.append(('Etag', '"%s"' % dlo_etag(segments)))
-        body = None
-        if req.method == 'GET':
-            version, account = req.split_path(2, 3, True)[:2]
-            pages = self.listing_pages(req, container, prefix, segments)
-            reads = plan_segments(pages, '/%s/%s/%s' % (version, account, container),
-                                  first_byte, last_byte)
-            limiter = RateLimiter(self.clock, self.config.rate_limit_segments_per_sec,
-                                  self.config.rate_limit_after_segment)
-            body = SegmentedBody(req, self.app, limiter.limit(reads), logger=self.logger,
-                                 clock=self.clock,
-                                 max_get_time_s=self.config.max_get_time)
-            # send each chunk as it comes: a body cut short by a failed segment then
-            # reaches the client as the bytes before it (eventlet would otherwise hold
-            # small ones back and answer a bare 500)
-            req.environ['eventlet.minimum_write_chunk_size'] = 0
-            try:
-                body.validate_first_segment()
-            except (SegmentError, ListingError) as err:
-                self.logger.error('%s', err)
-                body.close()
-                return HTTPConflict(request=req)
-        return Response(request=req, headers=headers, app_iter=body,
-                        conditional_response=True)
+        resp = Response(request=req, headers=headers, conditional_response=True)
+        # a 304/412 needs no segment: do not open one (swob answers it when called)
+        if req.method == 'GET' and resp._conditional_status() is None:
+            resp.app_iter = self._segmented_body(req, container, prefix, segments,
+                                                 first_byte, last_byte)
+        return resp
+
+    def _segmented_body(self, req, container, prefix, segments, first_byte, last_byte):
+        """The GET body, its first segment already fetched.
+
+        :raises HTTPConflict: the first segment is missing or changed.
+        :raises HTTPServiceUnavailable: its read got a 5xx.
+        """
+        version, account = req.split_path(2, 3, True)[:2]
+        pages = self.listing_pages(req, container, prefix, segments)
+        reads = plan_segments(pages, '/%s/%s/%s' % (version, account, container),
+                              first_byte, last_byte)
+        limiter = RateLimiter(self.clock, self.config.rate_limit_segments_per_sec,
+                              self.config.rate_limit_after_segment)
+        body = SegmentedBody(req, self.app, limiter.limit(reads), logger=self.logger,
+                             clock=self.clock, max_get_time_s=self.config.max_get_time)
+        # send each chunk as it comes: a body cut short by a failed segment then
+        # reaches the client as the bytes before it (eventlet would otherwise hold
+        # small ones back and answer a bare 500)
+        req.environ['eventlet.minimum_write_chunk_size'] = 0
+        try:
+            body.validate_first_segment()
+        except (SegmentError, ListingError) as err:
+            self.logger.error('%s', err)
+            body.close()
+            raise HTTPConflict(request=req)
+        except HTTPException:
+            body.close()
+            raise
+        return body
 
     def _single_range(self, req, complete, first_page_bytes):
         """(first, last) inclusive byte span of a single Range the listing's first page

@@ -278,6 +278,15 @@ def test_if_none_match_uses_dlo_etag():
     assert resp.headers['Content-Type'] == 'text/x-dlo'
 
 
+def test_failed_condition_opens_no_segment():
+    mw, app, _logger, _clock = make()
+    resp = get(mw, headers={'If-None-Match': '"%s"' % dlo_etag(SEGMENTS)})
+    assert resp.status_int == 304
+    resp = get(mw, headers={'If-Match': 'other'})
+    assert resp.status_int == 412
+    assert segment_gets(app) == []
+
+
 def test_if_modified_since():
     mw, _app, _logger, _clock = make()
     resp = get(mw, headers={'If-Modified-Since': 'Sun, 29 Nov 2026 22:00:00 GMT'})
