@@ -143,16 +143,21 @@ class StaticLargeObject:
             return resp(req.environ, start_response)
         if not isinstance(listing, list):
             return resp(req.environ, start_response)
+        changed = False
         for item in listing:
-            if isinstance(item, dict) and 'hash' in item:
-                _split_slo_etag(item)
-        resp.body = json.dumps(listing).encode('ascii')
+            if isinstance(item, dict) and isinstance(item.get('hash'), str):
+                changed = _split_slo_etag(item) or changed
+        if changed:
+            resp.body = json.dumps(listing).encode('ascii')
         return resp(req.environ, start_response)
 
 
 def _split_slo_etag(item):
     """``hash: "<md5>; slo_etag=<e>"`` -> hash ``<md5>`` and ``slo_etag: "\"<e>\""``
-    (other parameters stay on the hash)."""
+    (other parameters stay on the hash).
+
+    :returns: True when the item was changed.
+    """
     etag, _sep, rest = item['hash'].partition(';')
     params = []
     slo_etag = None
@@ -165,9 +170,10 @@ def _split_slo_etag(item):
         else:
             params.append((key, value))
     if slo_etag is None:
-        return
+        return False
     item['slo_etag'] = '"%s"' % slo_etag
     item['hash'] = etag.strip() + ''.join('; %s=%s' % kv for kv in params)
+    return True
 
 
 def filter_factory(global_conf, **local_conf):

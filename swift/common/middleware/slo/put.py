@@ -196,6 +196,10 @@ class ManifestPut:
                     parsed[index], resp, allow_empty=(index == len(parsed) - 1))
                 total_size += length
             yield None
+        # a middleware left of us may check or change what is stored (Swift's hook)
+        hook = req.environ.get('swift.callback.slo_manifest_hook')
+        if hook:
+            self.problems.extend(hook(stored) or [])
         if self.problems:
             raise HTTPBadRequest(request=req, content_type=self.out_content_type,
                                  body=get_response_body(self.out_content_type, {},

@@ -269,3 +269,16 @@ def test_copy_of_an_slo_copies_content_or_manifest():
     assert resp.status_int == 201
     assert app.objects['/v1/a/c/m2'][0]['X-Static-Large-Object'] == 'True'
     assert get(mw, '/v1/a/c/m2').body == b'aabbb'
+
+
+def test_listing_keeps_other_hash_parameters_and_untouched_bodies():
+    from swift.common.middleware.slo import _split_slo_etag
+    item = {'hash': 'abc; slo_etag=def; symlink_target=c/o'}
+    assert _split_slo_etag(item) is True
+    assert item == {'hash': 'abc; symlink_target=c/o', 'slo_etag': '"def"'}
+    plain = {'hash': 'abc'}
+    assert _split_slo_etag(plain) is False and plain == {'hash': 'abc'}
+    mw, app, _clock = make({'a': b'a'})
+    app.register('GET', '/v1/a/c2', 200, {'Content-Type': 'application/json'},
+                 b'[{"hash":"x","name":"o"}]')
+    assert get(mw, '/v1/a/c2').body == b'[{"hash":"x","name":"o"}]'

@@ -282,3 +282,35 @@ def test_config_defaults_info_and_bad_options():
         slo.filter_factory({}, max_manifest_size='lots')
     factory = slo.filter_factory({}, concurrency='0')
     assert factory(SloFakeSwift()).config.concurrency == 1
+
+
+def test_unicode_segment_names_round_trip():
+    mw, app = make()
+    name = '/c/s\u00e9g \u2603'
+    wsgi_path = '/v1/a/c/s\u00e9g \u2603'.encode('utf-8').decode('latin-1')
+    app.put_object(wsgi_path, b'snow')
+    resp = put_manifest(mw, [{'path': name}, {'path': '/c/seg_b'}],
+                        path='/v1/a/c/m%C3%A9')
+    assert resp.status_int == 201, resp.body
+    segments = json.loads(app.objects['/v1/a/c/m\u00c3\u00a9'][1])
+    assert segments[0]['name'] == name
+    assert Request.blank('/v1/a/c/m%C3%A9').get_response(mw).body == b'snowbbbbb'
+    resp = put_manifest(mw, [{'path': '/c/m\u00e9'}], path='/v1/a/c/m%C3%A9')
+    assert resp.body == b'Index 0: manifest must not include itself as a segment\n'
+    del app.objects[wsgi_path]
+    resp = put_manifest(mw, [{'path': name}], path='/v1/a/c/x')
+    assert resp.body == b'Errors:\n/c/s%C3%A9g%20%E2%98%83, 404 Not Found\n'
+
+
+def test_manifest_hook_can_add_problems():
+    mw, app = make()
+    seen = []
+
+    def hook(segments):
+        seen.extend(segments)
+        return [['/c/seg_a', 'Not allowed here']]
+    resp = Request.blank('/v1/a/c/m?multipart-manifest=put', method='PUT',
+                         environ={'swift.callback.slo_manifest_hook': hook},
+                         body=json.dumps([{'path': '/c/seg_a'}]).encode()).get_response(mw)
+    assert (resp.status_int, resp.body) == (400, b'Errors:\n/c/seg_a, Not allowed here\n')
+    assert seen[0]['name'] == '/c/seg_a'
