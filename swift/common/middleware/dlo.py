@@ -632,6 +632,25 @@ class DynamicLargeObject:
         return first, stop - 1
 
 
+def options_from_proxy_section(conf):
+    """The dlo options found in the proxy's ``[app:proxy-server]`` section when the
+    filter section sets none of them (Swift's upgrade path: DLO used to live in the
+    proxy app and read them there).
+
+    :param conf: the filter's merged paste conf (``__file__`` names the conf file).
+    :returns: dict of option name -> raw value (empty when not applicable).
+    """
+    names = tuple(DloConfig.__dataclass_fields__)
+    if '__file__' not in conf or any(name in conf for name in names):
+        return {}
+    from swift.common.wsgi import load_server_conf
+    try:
+        proxy_conf = load_server_conf(conf['__file__'], 'proxy-server')
+    except ConfigError:
+        return {}
+    return {name: proxy_conf[name] for name in names if name in proxy_conf}
+
+
 def filter_factory(global_conf, **local_conf):
     """Paste filter factory (``egg:swift#dlo``); options in :class:`DloConfig`.
 
@@ -639,6 +658,7 @@ def filter_factory(global_conf, **local_conf):
     """
     conf = dict(global_conf)
     conf.update(local_conf)
+    conf.update(options_from_proxy_section(conf))
     config = DloConfig.from_conf(conf)
     logger = get_logger(conf, log_route='dlo')
     constraints = Constraints.from_swift_dir(conf.get('swift_dir', '/etc/swift'))

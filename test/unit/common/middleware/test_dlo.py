@@ -522,3 +522,36 @@ def test_filter_factory_builds_middleware(tmp_path):
     assert isinstance(mw, DynamicLargeObject)
     assert mw.config.rate_limit_after_segment == 3
     assert mw.app is app
+
+
+def test_options_in_old_proxy_section_are_used(tmp_path):
+    conf_path = tmp_path / 'proxy-server.conf'
+    conf_path.write_text('[DEFAULT]\n[pipeline:main]\npipeline = dlo proxy-server\n'
+                         '[app:proxy-server]\nuse = egg:swift#proxy\n'
+                         'rate_limit_after_segment = 7\nmax_get_time = 60\n')
+    mw = dlo.filter_factory({'__file__': str(conf_path), 'swift_dir': str(tmp_path)})(
+        FakeSwift())
+    assert mw.config == DloConfig(7, 1, 60)
+    # any option in the filter's own section wins over the old location
+    mw = dlo.filter_factory({'__file__': str(conf_path), 'swift_dir': str(tmp_path)},
+                            max_get_time='5')(FakeSwift())
+    assert mw.config == DloConfig(10, 1, 5)
+
+
+def test_copy_of_dlo_through_copy_middleware():
+    from swift.common.middleware.copy import ServerSideCopyMiddleware
+    mw, app, _logger, _clock = make()
+    copier = ServerSideCopyMiddleware(mw, {})
+    resp = Request.blank('/v1/a/c/man', method='COPY',
+                         headers={'Destination': 'c/flat'}).get_response(copier)
+    assert resp.status_int == 201
+    headers, body = app.objects['/v1/a/c/flat']
+    assert body == WHOLE
+    assert 'X-Object-Manifest' not in headers
+    assert headers['X-Object-Meta-Color'] == 'blue'
+    resp = Request.blank('/v1/a/c/man?multipart-manifest=get', method='COPY',
+                         headers={'Destination': 'c/man2'}).get_response(copier)
+    assert resp.status_int == 201
+    put = app.calls_of('PUT')[-1]
+    assert put.headers['X-Object-Manifest'] == 'c/seg_'
+    assert put.body == b''
