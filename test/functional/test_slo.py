@@ -228,3 +228,47 @@ def test_changed_segment_ends_the_body_without_hanging(slo_cluster):
         cluster.raw('GET', '/%s/m' % container)
     _put(cluster, '/%s/s1' % container, b'short')
     assert cluster.raw('GET', '/%s/m' % container).status == 409
+
+
+def test_conditionals_and_multiple_ranges(slo_cluster):
+    cluster = slo_cluster
+    container = _container(cluster)
+    _put(cluster, '/%s/s1' % container, b'0123456789')
+    _put(cluster, '/%s/s2' % container, b'abcdefghij')
+    etag = _manifest(cluster, '/%s/m' % container,
+                     [{'path': '/%s/s1' % container},
+                      {'path': '/%s/s2' % container}]).headers['etag']
+    path = '/%s/m' % container
+    assert cluster.raw('GET', path, headers={'If-None-Match': etag}).status == 304
+    assert cluster.raw('HEAD', path, headers={'If-None-Match': etag}).status == 304
+    assert cluster.raw('GET', path, headers={'If-Match': etag}).body == \
+        b'0123456789abcdefghij'
+    resp = cluster.raw('GET', path, headers={'If-Match': '"nope"'})
+    assert resp.status == 412
+    resp = cluster.raw('GET', path, headers={'Range': 'bytes=8-11,-2'})
+    assert resp.status == 206
+    assert resp.headers['content-type'].startswith('multipart/byteranges')
+    assert b'Content-Range: bytes 8-11/20\r\n\r\n89ab\r\n' in resp.body
+    assert b'Content-Range: bytes 18-19/20\r\n\r\nij\r\n' in resp.body
+    resp = cluster.raw('GET', path, headers={'Range': 'bytes=20-'})
+    assert (resp.status, resp.headers['content-range']) == (416, 'bytes */20')
+    resp = cluster.raw('HEAD', path, headers={'Range': 'bytes=5-14'})
+    assert (resp.status, resp.headers['content-range']) == (206, 'bytes 5-14/20')
+
+
+def test_swiftclient_overwrite_and_container_delete(slo_cluster, tmp_path):
+    cluster = slo_cluster
+    container = 'slocli-%s' % uuid.uuid4().hex[:8]
+    os.chdir(tmp_path)
+    first, second = os.urandom(2 * MIB + 10), os.urandom(MIB + 20)
+    (tmp_path / 'f.bin').write_bytes(first)
+    cluster.swift_cli('upload', '-S', '1048576', container, 'f.bin')
+    (tmp_path / 'f.bin').write_bytes(second)
+    cluster.swift_cli('upload', '-S', '1048576', container, 'f.bin')
+    # the old segments went away with the old manifest
+    segments = cluster.json_get('/%s_segments?format=json' % container)
+    assert sorted(s['bytes'] for s in segments) == [20, MIB]
+    assert cluster.raw('GET', '/%s/f.bin' % container).body == second
+    cluster.swift_cli('delete', container)
+    assert cluster.raw('HEAD', '/' + container).status == 404
+    assert cluster.raw('GET', '/%s_segments?format=json' % container).json() == []
