@@ -287,7 +287,6 @@ class SegmentedBody:
         self.started_s = clock.time()
         self.pending = None          # (SegmentRead, Response) fetched, not yet streamed
         self.current = None          # the segment Response being streamed
-        self.validated = False
         self._iterator = None
 
     def validate_first_segment(self):
@@ -301,7 +300,6 @@ class SegmentedBody:
         read = next(self.reads, None)
         if read is not None:
             self.pending = (read, self._fetch(read))
-        self.validated = True
 
     def app_iter_range(self, start, stop):
         """swob's hook for a single range: the reads were planned for the range."""
@@ -430,7 +428,7 @@ class DynamicLargeObject:
             try:
                 parse_manifest_value(req.headers[MANIFEST_HEADER])
             except ValueError:
-                return HTTPBadRequest(request=req, content_type='text/plain',
+                return HTTPBadRequest(request=req,
                                       body=MANIFEST_FORMAT_ERROR)(env, start_response)
         return self.app(env, start_response)
 
