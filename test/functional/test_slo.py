@@ -6,6 +6,8 @@ import hashlib
 import http.client
 import json
 import os
+import shutil
+import subprocess
 import uuid
 
 import pytest
@@ -272,3 +274,32 @@ def test_swiftclient_overwrite_and_container_delete(slo_cluster, tmp_path):
     cluster.swift_cli('delete', container)
     assert cluster.raw('HEAD', '/' + container).status == 404
     assert cluster.raw('GET', '/%s_segments?format=json' % container).json() == []
+
+
+def test_curl_and_rclone_see_one_object(slo_cluster, tmp_path):
+    cluster = slo_cluster
+    container = _container(cluster)
+    parts = [os.urandom(1000) for _ in range(3)]
+    for index, body in enumerate(parts):
+        _put(cluster, '/%s/seg%d' % (container, index), body)
+    _manifest(cluster, '/%s/big' % container,
+              [{'path': '/%s/seg%d' % (container, i)} for i in range(3)])
+    whole = b''.join(parts)
+    url = '%s/%s/big' % (cluster.storage_url, container)
+    curl = ['curl', '-s', '-S', '-H', 'X-Auth-Token: ' + cluster.token]
+    proc = subprocess.run(curl + [url], capture_output=True, timeout=60)
+    assert (proc.returncode, proc.stdout) == (0, whole)
+    proc = subprocess.run(curl + ['-r', '990-2009', url], capture_output=True, timeout=60)
+    assert (proc.returncode, proc.stdout) == (0, whole[990:2010])
+    if shutil.which('rclone') is None:
+        pytest.skip('rclone not installed')
+    env = dict(os.environ, RCLONE_CONFIG=str(tmp_path / 'rclone.conf'),
+               RCLONE_SWIFT_USER='%s:%s' % (cluster.account_name, cluster.user),
+               RCLONE_SWIFT_KEY=cluster.key, RCLONE_SWIFT_AUTH=cluster.auth_url)
+    proc = subprocess.run(['rclone', 'cat', ':swift:%s/big' % container],
+                          capture_output=True, timeout=120, env=env)
+    assert (proc.returncode, proc.stdout) == (0, whole), proc.stderr
+    proc = subprocess.run(['rclone', 'lsl', ':swift:' + container, '--include', 'big'],
+                          capture_output=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[0] == b'3000'
