@@ -314,3 +314,13 @@ def test_manifest_hook_can_add_problems():
                          body=json.dumps([{'path': '/c/seg_a'}]).encode()).get_response(mw)
     assert (resp.status_int, resp.body) == (400, b'Errors:\n/c/seg_a, Not allowed here\n')
     assert seen[0]['name'] == '/c/seg_a'
+
+
+def test_slo_override_lets_an_internal_client_write_a_manifest_as_is():
+    mw, app = make()
+    resp = Request.blank('/v1/a/c/o', method='PUT', body=b'[]',
+                         environ={'swift.slo_override': True},
+                         headers={'X-Static-Large-Object': 'True',
+                                  'X-Object-Sysmeta-Slo-Size': '0'}).get_response(mw)
+    assert resp.status_int == 201
+    assert app.objects['/v1/a/c/o'][0]['X-Object-Sysmeta-Slo-Size'] == '0'
