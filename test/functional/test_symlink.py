@@ -52,6 +52,13 @@ def test_get_and_head_follow_the_link(web, box):
     assert (head.status, head.headers['content-length']) == (200, str(len(BODY)))
     ranged = web.raw('GET', '/%s/link' % box, headers={'Range': 'bytes=0-5'})
     assert (ranged.status, ranged.body) == (206, BODY[:6])
+    # conditional requests are answered by the target
+    resp = web.raw('GET', '/%s/link' % box, headers={'If-Match': BODY_ETAG})
+    assert (resp.status, resp.body) == (200, BODY)
+    resp = web.raw('GET', '/%s/link' % box, headers={'If-None-Match': BODY_ETAG})
+    assert resp.status == 304
+    resp = web.raw('GET', '/%s/link' % box, headers={'If-Match': 'other'})
+    assert resp.status == 412
 
 
 def test_symlink_get_shows_the_link_and_no_sysmeta(web, box):

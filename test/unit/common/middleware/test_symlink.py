@@ -126,7 +126,7 @@ def test_put_with_a_body_is_400(headers):
     assert not app.calls_of('PUT')
 
 
-@pytest.mark.parametrize('target', ['/c/o', 'c', '%2Fc%2Fo', 'c/', '/c'])
+@pytest.mark.parametrize('target', ['/c/o', 'c', '%2Fc%2Fo', 'c/', '/c', ''])
 def test_put_with_a_malformed_target_is_412(target):
     mw, app = make()
     resp = put_link(mw, target=target)
