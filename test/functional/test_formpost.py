@@ -163,3 +163,14 @@ def test_max_file_count_and_no_files(cluster, setup):
     assert resp.body == b'400 Bad Request\r\nFormPost: No Files To Process'
     resp = post_form(cluster, path, b'not a form at all')
     assert (resp.status, resp.body) == (400, b'FormPost: invalid starting boundary')
+
+
+def test_truncated_form_stores_nothing(cluster, setup):
+    account, container, _info = setup
+    path = '/v1/%s/%s' % (account, container)
+    body = html_form_body(fields_for(path, max_file_size=100000),
+                          [('file', 'cut.bin', b'c' * 20000, 'application/x')])
+    cut = body[:-len(b'\r\n--%s--\r\n' % BOUNDARY.encode()) - 100]
+    resp = post_form(cluster, path, cut)
+    assert (resp.status, resp.body) == (400, b'FormPost: premature end of form body')
+    assert cluster.raw('HEAD', '/%s/cut.bin' % container).status == 404

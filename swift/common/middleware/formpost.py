@@ -61,6 +61,11 @@ class MimeInvalid(FormInvalid):
     """The body does not start with the boundary the Content-Type announced."""
 
 
+class MimeTruncated(FormInvalid, ValueError):
+    """The body ended inside a part. A ValueError too, so that the proxy reading a
+    file's PUT body treats it as a client read error and stores nothing."""
+
+
 class FileSizeExceeded(ValueError):
     """A file field grew past max_file_size (raised from the capped reader, which the
     proxy treats as a client read error; turned into 400 afterwards)."""
@@ -81,7 +86,7 @@ class MimeDocument:
     :param buffer: bytes already read from ``source`` after the previous delimiter.
     :ivar last: True once the closing delimiter (``--`` after it) was seen.
     :ivar rest: bytes read past this part's end (the next part's start).
-    :raises FormInvalid: from ``read`` when the body ends before the delimiter.
+    :raises MimeTruncated: from ``read`` when the body ends before the delimiter.
     """
 
     def __init__(self, source, delimiter, buffer):
@@ -114,7 +119,7 @@ class MimeDocument:
             if not complete and position == -1:
                 # the body ended inside a part: never store a truncated file
                 self.finished = True
-                raise FormInvalid('premature end of form body')
+                raise MimeTruncated('premature end of form body')
             data, self.buffer = self.buffer[:size], self.buffer[size:]
             return data
         data = self.buffer[:position]
@@ -223,7 +228,9 @@ class CappedReader:
     """``wsgi.input`` of one file's PUT: the part, refused past ``max_size`` bytes.
 
     :ivar exceeded: True once more than ``max_size`` bytes were read.
+    :ivar truncated: True when the form body ended inside the file.
     :raises FileSizeExceeded: from ``read`` at that point.
+    :raises MimeTruncated: from ``read`` on a truncated body.
     """
 
     def __init__(self, document, max_size):
@@ -231,6 +238,7 @@ class CappedReader:
         self.max_size = max_size
         self.amount_read = 0
         self.exceeded = False
+        self.truncated = False
 
     def read(self, size=None):
         """Up to ``size`` bytes of the file (all of the rest when None or < 0)."""
@@ -241,7 +249,11 @@ class CappedReader:
                 chunks.append(chunk)
                 chunk = self.read(READ_CHUNK_SIZE)
             return b''.join(chunks)
-        data = self.document.read(size or READ_CHUNK_SIZE)
+        try:
+            data = self.document.read(size or READ_CHUNK_SIZE)
+        except MimeTruncated:
+            self.truncated = True
+            raise
         self.amount_read += len(data)
         if self.amount_read > self.max_size:
             self.exceeded = True
@@ -449,6 +461,8 @@ class FormPost:
         except FileSizeExceeded:
             # an app below that does not turn read errors into a 499 itself
             raise FormInvalid('max_file_size exceeded')
+        if reader.truncated:
+            raise MimeTruncated('premature end of form body')
         if reader.exceeded:
             raise FormInvalid('max_file_size exceeded')
         return captured.get('status', '500 Internal Error'), \

@@ -230,7 +230,8 @@ class HeaderFilter:
 
     def removes(self, name):
         """True when ``name`` must be dropped."""
-        if name in self.allow or name.startswith(self.allow_prefixes or ('\0',)):
+        if name in self.allow or (self.allow_prefixes and
+                                  name.startswith(self.allow_prefixes)):
             return False
         return name in self.remove or bool(
             self.remove_prefixes and name.startswith(self.remove_prefixes))

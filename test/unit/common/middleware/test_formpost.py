@@ -290,6 +290,42 @@ def test_truncated_body_stores_nothing():
     assert app.objects == {}
 
 
+class ReadErrorTo499(FakeSwift):
+    """Like the proxy: a body read error (OSError/ValueError) becomes a 499 and
+    nothing is stored."""
+
+    def __call__(self, env, start_response):
+        if env['REQUEST_METHOD'] == 'PUT':
+            try:
+                while env['wsgi.input'].read(10):
+                    pass
+            except (OSError, ValueError):
+                start_response('499 Client Disconnect', [('Content-Length', '0')])
+                return [b'']
+            env['wsgi.input'] = io.BytesIO(b'consumed')
+        return super().__call__(env, start_response)
+
+
+@pytest.mark.parametrize('truncate, message', [
+    (True, b'FormPost: premature end of form body'),
+    (False, b'FormPost: max_file_size exceeded'),
+])
+def test_read_errors_seen_by_a_proxy_like_app(truncate, message):
+    app = ReadErrorTo499()
+    app.info_registry = InfoRegistry()
+    app.register('HEAD', '/v1/a', 204, {'X-Account-Meta-Temp-URL-Key': 'akey'})
+    app.register('HEAD', '/v1/a/c', 204, {})
+    mw = FormPost(app, {}, clock=FakeClock(NOW))
+    big = ('file1', 'big.bin', b'x' * 5000, 'application/octet-stream')
+    body = multipart(form_fields(max_file_size=1024 if not truncate else 9999), [big],
+                     close=not truncate)
+    if truncate:
+        body = body[:-10]
+    resp = post(mw, body)
+    assert (resp.status_int, resp.body) == (400, message)
+    assert app.objects == {}
+
+
 def test_other_requests_pass_through():
     mw, app = make()
     post(mw, b'x=1', headers={'Content-Type': 'application/x-www-form-urlencoded'})
