@@ -572,6 +572,9 @@ class DynamicLargeObject:
         if req.method == 'GET' and resp._conditional_status() is None:
             resp.app_iter = self._segmented_body(req, container, prefix, segments,
                                                  first_byte, last_byte)
+        elif req.method == 'HEAD' and 'Content-Length' not in resp.headers:
+            # the length is unknown: say nothing rather than let swob say 0
+            resp.app_iter = []
         return resp
 
     def _segmented_body(self, req, container, prefix, segments, first_byte, last_byte):
