@@ -29,7 +29,8 @@ from swift.common.swob import HTTPBadRequest, HTTPException, Request
 from swift.proxy.controllers.info import register_swift_info
 
 MIN_SEGMENT_SIZE_BYTES = 1                    # Swift advertises this fixed value
-LISTING_MAX_BYTES = 4 * 1024 * 1024           # Swift's MAX_CONTAINER_LISTING_CONTENT_LENGTH
+# Swift's MAX_CONTAINER_LISTING_CONTENT_LENGTH: bigger listings pass untouched
+LISTING_MAX_BYTES = 4 * 1024 * 1024
 SYSMETA_SLO_PREFIX = 'x-object-sysmeta-slo-'
 
 

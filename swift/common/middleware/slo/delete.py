@@ -18,7 +18,7 @@ from swift.common import concurrency
 from swift.common.config import config_true_value
 from swift.common.constraints import valid_utf8
 from swift.common.middleware.bulk import Heartbeat, get_response_body
-from swift.common.middleware.slo.get import append_csv_header
+from swift.common.middleware.slo.get import append_csv_header, token_headers
 from swift.common.request_helpers import close_if_possible, make_subrequest
 from swift.common.swob import (HTTPBadGateway, HTTPBadRequest, HTTPException,
                                HTTPNoContent, HTTPNotAcceptable, HTTPNotFound, HTTPOk,
@@ -79,8 +79,7 @@ class ManifestDelete:
         """
         path = '/%s/%s/%s' % (self.version, self.account, str_to_wsgi(name.lstrip('/')))
         sub = make_subrequest(self.req.environ, method='GET', path=path,
-                              headers={'X-Auth-Token': self.req.headers.get('X-Auth-Token'),
-                                       'Range': 'bytes=-1'},
+                              headers=dict(token_headers(self.req), Range='bytes=-1'),
                               agent='%(orig)s MultipartDELETE', swift_source='SLO',
                               query_string='multipart-manifest=get')
         # a plain object sends only its last byte; a manifest comes whole
@@ -139,7 +138,7 @@ class ManifestDelete:
     def _delete_one(self, name):
         path = '/%s/%s/%s' % (self.version, self.account, str_to_wsgi(name.lstrip('/')))
         sub = make_subrequest(self.req.environ, method='DELETE', path=path,
-                              headers={'X-Auth-Token': self.req.headers.get('X-Auth-Token')},
+                              headers=token_headers(self.req),
                               agent='%(orig)s MultipartDELETE', swift_source='SLO')
         resp = sub.get_response(self.slo.app)
         resp.body   # drain and close
@@ -205,7 +204,8 @@ class ManifestDelete:
                         failure_type = HTTPBadGateway
                     failed.append([urllib.parse.quote(name), resp.status])
             if len(failed) >= MAX_FAILED_DELETES:
-                raise HTTPBadRequest(request=self.req, body=b'Max delete failures exceeded')
+                raise HTTPBadRequest(request=self.req,
+                                     body=b'Max delete failures exceeded')
             if failed:
                 report['Response Status'] = failure_type().status
             elif not (report['Number Deleted'] or report['Number Not Found']):

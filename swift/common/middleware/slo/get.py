@@ -39,6 +39,11 @@ def append_csv_header(req, name, value):
     req.headers[name] = '%s,%s' % (existing, value) if existing else value
 
 
+def token_headers(req):
+    """The client's token for a subrequest made on its behalf."""
+    return {'X-Auth-Token': req.headers.get('X-Auth-Token')}
+
+
 def _header(headers, name):
     lowered = name.lower()
     for key, value in headers:
@@ -119,7 +124,7 @@ class SloGetContext:
     def _refetch_manifest(self):
         sub = make_subrequest(self.req.environ, method='GET',
                               path=self.req.path_info,
-                              headers={'X-Auth-Token': self.req.headers.get('X-Auth-Token')},
+                              headers=token_headers(self.req),
                               agent='%(orig)s SLO MultipartGET', swift_source='SLO',
                               query_string='multipart-manifest=get')
         return sub.call_application(self.slo.app)
@@ -130,8 +135,9 @@ class SloGetContext:
             try:
                 data = to_raw_format(load_manifest(_read_all(body)))
             except ValueError:
-                return HTTPServerError(request=self.req, body=b'Unable to load SLO manifest')(
-                    self.req.environ, start_response)
+                error = HTTPServerError(request=self.req,
+                                        body=b'Unable to load SLO manifest')
+                return error(self.req.environ, start_response)
             headers = _replace_headers(headers, {
                 'content-length': ('Content-Length', str(len(data))),
                 'etag': ('Etag', _md5_hex(data))})
@@ -231,7 +237,7 @@ class SloGetContext:
             return cache[name]
         path = '/%s/%s/%s' % (self.version, self.account, str_to_wsgi(name.lstrip('/')))
         sub = make_subrequest(self.req.environ, method='GET', path=path,
-                              headers={'X-Auth-Token': self.req.headers.get('X-Auth-Token')},
+                              headers=token_headers(self.req),
                               agent='%(orig)s SLO MultipartGET', swift_source='SLO',
                               query_string='multipart-manifest=get')
         resp = sub.get_response(self.slo.app)

@@ -26,9 +26,11 @@ import urllib.parse
 from swift.common import concurrency
 from swift.common.config import config_true_value
 from swift.common.middleware.bulk import get_response_body
+from swift.common.middleware.slo.get import token_headers
 from swift.common.middleware.slo.manifest import (OVERRIDE_ETAG, SYSMETA_SLO_ETAG,
-                                                  SYSMETA_SLO_SIZE, parse_and_validate_input,
-                                                  slo_etag_of, strict_b64decode)
+                                                  SYSMETA_SLO_SIZE, slo_etag_of,
+                                                  parse_and_validate_input,
+                                                  strict_b64decode)
 from swift.common.request_helpers import make_subrequest
 from swift.common.swob import (HTTPBadRequest, HTTPException, HTTPLengthRequired,
                                HTTPMethodNotAllowed, HTTPRequestEntityTooLarge,
@@ -125,7 +127,7 @@ class ManifestPut:
         path = '/%s/%s/%s' % (self.version, self.account,
                               str_to_wsgi(seg_path.lstrip('/')))
         sub = make_subrequest(self.req.environ, method='HEAD', path=path,
-                              headers={'X-Auth-Token': self.req.headers.get('X-Auth-Token')},
+                              headers=token_headers(self.req),
                               agent='%(orig)s SLO MultipartPUT', swift_source='SLO')
         resp = sub.get_response(self.slo)
         resp.body   # nothing for a HEAD, but releases the answer

@@ -74,7 +74,9 @@ class RateLimiter:
 
     def wait(self, piece):
         """Sleep as needed before fetching ``piece``."""
-        if piece.data is not None or piece.last - piece.first + 1 >= self.under_size_bytes:
+        if piece.data is not None:
+            return
+        if piece.last - piece.first + 1 >= self.under_size_bytes:
             return
         if self.remaining_free > 0:
             self.remaining_free -= 1
@@ -119,7 +121,8 @@ class SegmentedIterable:
     # -- fetching
     def _fetch(self, piece):
         sub = make_subrequest(self.req.environ, method='GET', path=piece.path,
-                              headers={'X-Auth-Token': self.req.headers.get('X-Auth-Token')},
+                              headers={'X-Auth-Token': self.req.headers.get(
+                                  'X-Auth-Token')},
                               agent='%(orig)s ' + self.ua_suffix,
                               swift_source=self.swift_source)
         ranged = not (piece.first == 0 and piece.last == piece.size - 1)
