@@ -5,6 +5,7 @@ Expires), expired and tampered signatures refused."""
 import hashlib
 import hmac
 import time
+import urllib.parse
 import uuid
 
 import pytest
@@ -160,3 +161,26 @@ def test_manifest_header_refused_on_put(cluster, setup):
                      headers={'X-Object-Manifest': 'other/prefix'})
     assert resp.status == 400
     assert resp.body == b"The header 'X-Object-Manifest' is not allowed in this tempurl"
+
+
+def test_unicode_object_name(cluster, setup):
+    account, container, _info = setup
+    name = '\u00e9t\u00e9 \u2603.txt'
+    quoted = urllib.parse.quote(name)
+    assert cluster.raw('PUT', '/%s/%s' % (container, quoted), body=b'snow').status == 201
+    url = cluster.swift_cli('tempurl', 'GET', '600', path_of(setup, name), KEY).strip()
+    path, query = url.split('?', 1)
+    resp = anonymous(cluster, 'GET', urllib.parse.quote(path) + '?' + query)
+    assert (resp.status, resp.body) == (200, b'snow')
+    assert resp.headers['content-disposition'] == (
+        'attachment; filename="%s"; filename*=UTF-8\'\'%s'
+        % (urllib.parse.quote(name, safe=' /'), quoted))
+
+
+def test_ip_range(cluster, setup):
+    inside = cluster.swift_cli('tempurl', '--ip-range', '127.0.0.0/8', 'GET', '600',
+                               path_of(setup), KEY).strip()
+    assert anonymous(cluster, 'GET', inside).status == 200
+    outside = cluster.swift_cli('tempurl', '--ip-range', '10.0.0.0/8', 'GET', '600',
+                                path_of(setup), KEY).strip()
+    assert anonymous(cluster, 'GET', outside).status == 401
