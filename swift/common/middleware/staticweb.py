@@ -29,6 +29,8 @@
 
 import html
 import json
+from dataclasses import dataclass
+from typing import Optional
 from urllib.parse import quote, urlparse
 
 from swift.common.config import config_true_value
@@ -317,10 +319,11 @@ class StaticWebRequest:
     def redirect_with_slash(self, start_response):
         """301 to the same path with a trailing slash (absolute, honouring url_base)."""
         env = dict(self.env)
-        if self.middleware.url_scheme:
-            env['wsgi.url_scheme'] = self.middleware.url_scheme
-        if self.middleware.url_host:
-            env['HTTP_HOST'] = self.middleware.url_host
+        config = self.middleware.config
+        if config.url_scheme:
+            env['wsgi.url_scheme'] = config.url_scheme
+        if config.url_host:
+            env['HTTP_HOST'] = config.url_host
         location = absolute_url(env, wsgi_quote(env.get('SCRIPT_NAME', '') +
                                                 env['PATH_INFO'] + '/'))
         return HTTPMovedPermanently(location=location)(env, start_response)
@@ -434,26 +437,41 @@ class StaticWebRequest:
         return self.redirect_with_slash(start_response)
 
 
+@dataclass(frozen=True)
+class StaticWebConfig:
+    """staticweb's options.
+
+    :ivar url_scheme: scheme of redirects (from ``url_base``), None: the request's.
+    :ivar url_host: host[:port] of redirects (from ``url_base``), None: the request's.
+    """
+    url_scheme: Optional[str] = None
+    url_host: Optional[str] = None
+
+    @classmethod
+    def from_conf(cls, conf):
+        """From paste conf: ``url_base`` (e.g. ``https://www.example.com``); its path
+        is ignored, as in Swift."""
+        url_base = (conf.get('url_base') or '').strip()
+        if not url_base:
+            return cls()
+        parsed = urlparse(url_base)
+        return cls(url_scheme=parsed.scheme or None, url_host=parsed.netloc or None)
+
+
 class StaticWeb:
     """The staticweb filter (see the module doc).
 
     :param app: next WSGI app.
-    :param conf: paste conf; ``url_base`` (e.g. ``https://www.example.com``) sets the
-        scheme and host of redirects (its path is ignored, as in Swift).
+    :param conf: paste conf (see :class:`StaticWebConfig`).
     :param logger: injectable logger.
+    :param config: a :class:`StaticWebConfig` (default: from ``conf``).
     """
 
-    def __init__(self, app, conf=None, *, logger=None):
+    def __init__(self, app, conf=None, *, logger=None, config=None):
         self.app = app
         conf = conf or {}
         self.logger = logger or get_logger(conf, log_route='staticweb')
-        self.url_scheme = None
-        self.url_host = None
-        url_base = conf.get('url_base')
-        if url_base:
-            parsed = urlparse(url_base)
-            self.url_scheme = parsed.scheme or None
-            self.url_host = parsed.netloc or None
+        self.config = config or StaticWebConfig.from_conf(conf)
         register_swift_info(app, 'staticweb')
 
     def __call__(self, env, start_response):

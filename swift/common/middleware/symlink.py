@@ -24,6 +24,7 @@
 """symlink middleware."""
 
 import json
+from dataclasses import dataclass
 
 from swift.common.config import config_true_value
 from swift.common.header_key_dict import HeaderKeyDict
@@ -413,19 +414,43 @@ def handle_container(app, req, start_response):
     return answer.send(start_response)
 
 
+@dataclass(frozen=True)
+class SymlinkConfig:
+    """symlink's options.
+
+    :ivar symloop_max: most links followed in a row (Swift's default 2).
+    """
+    symloop_max: int = DEFAULT_SYMLOOP_MAX
+
+    @classmethod
+    def from_conf(cls, conf):
+        """From paste conf; ``symloop_max`` below 1 means the default (Swift).
+
+        :raises ValueError: a non-integer symloop_max (names the option).
+        """
+        value = conf.get('symloop_max', DEFAULT_SYMLOOP_MAX)
+        try:
+            value = int(value)
+        except ValueError:
+            raise ValueError('symloop_max must be an integer, not %r' % value)
+        return cls(symloop_max=value if value >= 1 else DEFAULT_SYMLOOP_MAX)
+
+
 class SymlinkMiddleware:
     """The symlink filter (see the module doc).
 
     :param app: next WSGI app.
-    :param conf: paste conf (``symloop_max``, default 2; below 1 means 2).
+    :param conf: paste conf (see :class:`SymlinkConfig`).
     :param logger: injectable logger.
+    :param config: a :class:`SymlinkConfig` (default: from ``conf``).
     """
 
-    def __init__(self, app, conf=None, *, logger=None):
+    def __init__(self, app, conf=None, *, logger=None, config=None):
         self.app = app
         conf = conf or {}
         self.logger = logger or get_logger(conf, log_route='symlink')
-        self.symloop_max = symloop_max_from_conf(conf)
+        self.config = config or SymlinkConfig.from_conf(conf)
+        self.symloop_max = self.config.symloop_max
         register_swift_info(app, 'symlink', symloop_max=self.symloop_max,
                             static_links=True)
 
@@ -444,22 +469,9 @@ class SymlinkMiddleware:
             return err(env, start_response)
 
 
-def symloop_max_from_conf(conf):
-    """``symloop_max`` as Swift reads it: an int, values below 1 mean the default.
-
-    :raises ValueError: for a non-integer value (paste loading fails, naming it).
-    """
-    try:
-        value = int(conf.get('symloop_max', DEFAULT_SYMLOOP_MAX))
-    except ValueError:
-        raise ValueError('symloop_max must be an integer, not %r'
-                         % conf.get('symloop_max'))
-    return value if value >= 1 else DEFAULT_SYMLOOP_MAX
-
-
 def filter_factory(global_conf, **local_conf):
     """Paste filter factory (``egg:swift#symlink``)."""
     conf = dict(global_conf)
     conf.update(local_conf)
-    symloop_max_from_conf(conf)   # fail at load time on a bad value
+    SymlinkConfig.from_conf(conf)   # fail at load time on a bad value
     return lambda app: SymlinkMiddleware(app, conf)

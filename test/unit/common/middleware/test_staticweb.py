@@ -7,7 +7,8 @@ import os
 import pytest
 
 from swift.common.middleware import staticweb
-from swift.common.middleware.staticweb import StaticWeb, css_href, human_readable
+from swift.common.middleware.staticweb import (StaticWeb, StaticWebConfig, css_href,
+                                               human_readable)
 from swift.common.middleware.tempauth import TempAuth
 from swift.common.swob import Request, str_to_wsgi, wsgi_to_str
 from swift.proxy.controllers.info import InfoRegistry
@@ -149,7 +150,8 @@ def test_filter_factory_registers_info_and_reads_url_base():
     proxy.info_registry = InfoRegistry()
     mw = staticweb.filter_factory({}, url_base='https://www.example.com/ignored')(proxy)
     assert proxy.info_registry.sections['staticweb'] == {}
-    assert (mw.url_scheme, mw.url_host) == ('https', 'www.example.com')
+    assert mw.config == StaticWebConfig('https', 'www.example.com')
+    assert StaticWebConfig.from_conf({'url_base': ' '}) == StaticWebConfig(None, None)
 
 
 # ------------------------------------------------------------------ pass-through
@@ -235,7 +237,7 @@ def test_container_without_slash_redirects_301():
 
 def test_redirect_uses_url_base():
     mw, proxy, auth, _ = site(index='index.html')
-    mw.url_scheme, mw.url_host = 'https', 'www.example.com'
+    mw.config = StaticWebConfig('https', 'www.example.com')
     resp = send(mw, auth, ACCOUNT + '/web')
     assert resp.headers['Location'] == 'https://www.example.com/v1/AUTH_a/web/'
 
@@ -439,3 +441,34 @@ def test_directory_marker_objects_count_as_pseudo_directories(ctype, meta):
     proxy.put_object(ACCOUNT + '/web/dir', b'real', {'Content-Type': ctype})
     resp = send(mw, auth, ACCOUNT + '/web/dir')
     assert (resp.status_int, resp.body) == (200, b'real')
+
+
+def test_owner_supplied_label_and_css_are_escaped():
+    mw, proxy, auth, _ = site(listings_label='<b>"x"</b>',
+                              listings_css='/s.css" onload="alert(1)')
+    text = send(mw, auth, ACCOUNT + '/web/').body.decode()
+    assert '<b>' not in text
+    assert 'Listing of &lt;b&gt;&quot;x&quot;&lt;/b&gt;/' in text
+    assert 'href="/s.css%22%20onload%3D%22alert%281%29"' in text
+
+
+def test_non_ascii_index_name():
+    mw, proxy, auth, _ = site(index=str_to_wsgi('índex.html'))
+    proxy.put_object(ACCOUNT + '/web/' + str_to_wsgi('índex.html'), b'accented')
+    resp = send(mw, auth, ACCOUNT + '/web/')
+    assert (resp.status_int, resp.body) == (200, b'accented')
+
+
+def test_a_listing_the_backend_garbles_is_an_empty_page_not_a_traceback():
+    mw, proxy, auth, _ = site()
+    proxy.register('GET', ACCOUNT + '/web', 200, {'Content-Type': 'application/json'},
+                   b'{not json')
+    resp = send(mw, auth, ACCOUNT + '/web/')
+    assert resp.status_int == 200
+    assert '<tr class="item' not in resp.body.decode()
+
+
+def test_listing_backend_error_is_passed_on():
+    mw, proxy, auth, _ = site()
+    proxy.register('GET', ACCOUNT + '/web', 503, {}, b'busy')
+    assert send(mw, auth, ACCOUNT + '/web/').status_int == 503
