@@ -86,7 +86,8 @@ def _parse(path, max_file_size, max_file_count, seconds, now):
     return size, count, expires
 
 
-def form_signature(path, redirect, max_file_size, max_file_count, expires, key):
+def form_signature(path: str, redirect: str, max_file_size: int, max_file_count: int,
+                   expires: int, key: str) -> str:
     """Hex HMAC-SHA512 formpost signature (the message formpost checks)."""
     message = '%s\n%s\n%s\n%s\n%s' % (path, redirect, max_file_size, max_file_count,
                                       expires)
@@ -114,7 +115,7 @@ def sample_form(path, redirect, max_file_size, max_file_count, expires, signatur
     return lines
 
 
-def main(argv=None, *, out=None, err=None, clock=time):
+def main(argv: list = None, *, out=None, err=None, clock=time) -> int:
     """Entry point; returns the exit status (0, or 1 for bad usage/arguments).
 
     :param argv: arguments without the program name (default ``sys.argv[1:]``).

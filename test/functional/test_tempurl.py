@@ -2,7 +2,6 @@
 token (GET, HEAD, PUT), BL-17 (HEAD and GET answer the same Content-Disposition and
 Expires), expired and tampered signatures refused."""
 
-import hashlib
 import hmac
 import time
 import urllib.parse

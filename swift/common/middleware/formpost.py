@@ -152,7 +152,7 @@ def _read_exact(source, size):
     return data
 
 
-def iter_mime_documents(source, boundary):
+def iter_mime_documents(source, boundary: bytes):
     """The parts of a multipart body.
 
     :param source: file-like body; :param boundary: bytes (from the Content-Type).
@@ -188,7 +188,7 @@ def iter_mime_documents(source, boundary):
         buffer = document.rest
 
 
-def parse_part_headers(document):
+def parse_part_headers(document) -> dict:
     """The headers of one part as a lower-case-name dict of native strs.
 
     :raises FormInvalid: for a header block longer than MAX_PART_HEADER_BYTES.
@@ -206,7 +206,7 @@ def parse_part_headers(document):
         headers[name.strip().lower()] = value.strip()
 
 
-def parse_content_disposition(header):
+def parse_content_disposition(header: str) -> tuple:
     """``'form-data; name="a"; filename="b"'`` -> ``('form-data', {'name': 'a',
     'filename': 'b'})`` (Swift's parse_content_disposition)."""
     attributes = {}

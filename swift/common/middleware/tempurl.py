@@ -30,7 +30,6 @@
 import base64
 import binascii
 import calendar
-import hashlib
 import hmac
 import ipaddress
 import os
@@ -67,7 +66,7 @@ INVALID_BODY = b'401 Unauthorized: Temp URL invalid\n'
 
 # ---------------------------------------------------------------- signatures
 
-def get_tempurl_keys_from_metadata(meta):
+def get_tempurl_keys_from_metadata(meta: dict) -> list:
     """The Temp-URL keys in an account/container info ``meta`` dict.
 
     :param meta: lower-cased metadata names (without the X-*-Meta- prefix) -> values.
@@ -77,7 +76,7 @@ def get_tempurl_keys_from_metadata(meta):
             if key.lower() in ('temp-url-key', 'temp-url-key-2') and value]
 
 
-def strict_b64decode(value):
+def strict_b64decode(value: str) -> bytes:
     """Decode standard base64 whose padding may be missing or excessive.
 
     :raises ValueError: for any character outside the base64 alphabet.
@@ -92,7 +91,7 @@ def strict_b64decode(value):
         raise ValueError(str(err))
 
 
-def extract_digest_and_algorithm(value):
+def extract_digest_and_algorithm(value: str) -> tuple:
     """Split a signature into (digest name, lower-case hex digest).
 
     :param value: hex digest (length picks sha1/sha256/sha512) or
@@ -115,7 +114,8 @@ def extract_digest_and_algorithm(value):
     return name, value
 
 
-def get_hmac(method, path, expires, key, digest='sha1', ip_range=None):
+def get_hmac(method: str, path: str, expires: int, key, digest: str = 'sha1',
+             ip_range: str = None) -> str:
     """Hex HMAC of Swift's temp URL message.
 
     :param method: HTTP method (``GET``...).
@@ -135,7 +135,7 @@ def get_hmac(method, path, expires, key, digest='sha1', ip_range=None):
     return hmac.new(key, message, digest).hexdigest()
 
 
-def parse_expires(value, now):
+def parse_expires(value: str, now: float) -> int:
     """``temp_url_expires`` -> int epoch seconds, or 0 when invalid or past.
 
     :param value: epoch integer text or ISO 8601 ``YYYY-MM-DDTHH:MM:SSZ``.
@@ -151,7 +151,7 @@ def parse_expires(value, now):
     return 0 if expires < now else expires
 
 
-def disposition_format(disposition_type, filename):
+def disposition_format(disposition_type: str, filename: str) -> str:
     """Content-Disposition value with both filename forms (RFC 6266, RFC 5987 3.2).
 
     :param filename: native str.
@@ -185,7 +185,7 @@ def authorize_same_container(account, container):
     return authorize
 
 
-def get_allowed_digests(names, logger=None):
+def get_allowed_digests(names: list, logger=None) -> tuple:
     """Split configured digest names into (allowed, deprecated) sets.
 
     Unsupported names are dropped with a warning; deprecated ones warned about.
