@@ -41,7 +41,7 @@ class SloConfig:
     max_manifest_size: int = 8388608         # bytes of a client manifest
     rate_limit_under_size: int = 1048576     # bytes: smaller segments are rate limited
     rate_limit_after_segment: int = 10       # small segments served before limiting
-    rate_limit_segments_per_sec: float = 1   # small segments per second after that
+    rate_limit_segments_per_sec: float = 1.0  # small segments per second after that
     max_get_time: int = 86400                # seconds a large object GET may take
     concurrency: int = 2                     # parallel segment HEADs during PUT
     delete_concurrency: int = 2              # parallel segment DELETEs
@@ -49,7 +49,7 @@ class SloConfig:
     allow_async_delete: bool = True          # honour ?async=true on manifest DELETE
 
     @classmethod
-    def from_conf(cls, conf):
+    def from_conf(cls, conf: dict) -> 'SloConfig':
         """Build from a paste conf dict.
 
         :raises ConfigError: naming the option that is not a number (or < 1 where a
@@ -58,11 +58,12 @@ class SloConfig:
         values = {}
         for field in fields(cls):
             raw = conf.get(field.name, field.default)
-            if field.type is bool:
+            converter = type(field.default)
+            if converter is bool:
                 values[field.name] = config_true_value(raw)
                 continue
             try:
-                values[field.name] = field.type(raw)
+                values[field.name] = converter(raw)
             except (TypeError, ValueError):
                 raise ConfigError('%s must be a number, got %r' % (field.name, raw),
                                   option=field.name)
@@ -158,7 +159,7 @@ class StaticLargeObject:
         return resp(req.environ, start_response)
 
 
-def _split_slo_etag(item):
+def _split_slo_etag(item: dict) -> bool:
     """``hash: "<md5>; slo_etag=<e>"`` -> hash ``<md5>`` and ``slo_etag: "\"<e>\""``
     (other parameters stay on the hash).
 

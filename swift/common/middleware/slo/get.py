@@ -20,7 +20,8 @@ import hashlib
 
 from swift.common.config import config_true_value
 from swift.common.request_helpers import close_if_possible, make_subrequest
-from swift.common.swob import HTTPServerError, Response, status_map, str_to_wsgi
+from swift.common.swob import (HTTPServerError, Request, Response, status_map,
+                               str_to_wsgi)
 from swift.common.middleware.slo.manifest import (SYSMETA_SLO_ETAG, SYSMETA_SLO_SIZE,
                                                   load_manifest, segment_length,
                                                   slo_etag_of, strict_b64decode,
@@ -33,13 +34,13 @@ SUB_MANIFEST_CACHE_MAX = 20    # sub-manifests kept while expanding ranges (Swif
 MANIFEST_READ_MAX_BYTES = 64 * 1024 * 1024   # a stored manifest bigger than this is bad
 
 
-def append_csv_header(req, name, value):
+def append_csv_header(req: Request, name: str, value: str) -> None:
     """Add ``value`` to the comma-separated header ``name`` of ``req``."""
     existing = req.headers.get(name)
     req.headers[name] = '%s,%s' % (existing, value) if existing else value
 
 
-def token_headers(req):
+def token_headers(req: Request) -> dict:
     """The client's token for a subrequest made on its behalf."""
     return {'X-Auth-Token': req.headers.get('X-Auth-Token')}
 

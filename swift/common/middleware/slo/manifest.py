@@ -19,6 +19,7 @@ import binascii
 import hashlib
 import json
 import urllib.parse
+from typing import Any
 
 from swift.common.swob import HTTPBadRequest, Range, split_path
 
@@ -29,7 +30,7 @@ SYSMETA_SLO_SIZE = 'X-Object-Sysmeta-Slo-Size'
 OVERRIDE_ETAG = 'X-Object-Sysmeta-Container-Update-Override-Etag'
 
 
-def strict_b64decode(value):
+def strict_b64decode(value: Any) -> bytes:
     """Base64 text -> bytes (padding may be missing, nothing else tolerated).
 
     :raises ValueError: not a string or not valid base64.
@@ -103,7 +104,7 @@ def _check_object_segment(index, seg_dict, count, version, account, req_path):
     return None
 
 
-def parse_and_validate_input(req_body, req_path):
+def parse_and_validate_input(req_body: bytes, req_path: str) -> list:
     """Parse a client manifest (Swift's parse_and_validate_input).
 
     :param req_body: bytes of the PUT body.
@@ -139,7 +140,7 @@ def parse_and_validate_input(req_body, req_path):
     return parsed
 
 
-def segment_length(seg_dict):
+def segment_length(seg_dict: dict) -> int:
     """Bytes a plain GET takes from one stored-form entry (range-aware)."""
     if 'data' in seg_dict:
         return len(strict_b64decode(seg_dict['data']))
@@ -150,7 +151,7 @@ def segment_length(seg_dict):
     return int(seg_dict['bytes'])
 
 
-def slo_etag_of(segments):
+def slo_etag_of(segments: list) -> str:
     """The SLO etag (hex) of stored-form entries (Swift's rule, module doc)."""
     etag = hashlib.md5()
     for seg in segments:
@@ -163,7 +164,7 @@ def slo_etag_of(segments):
     return etag.hexdigest()
 
 
-def to_raw_format(segments):
+def to_raw_format(segments: list) -> bytes:
     """Stored-form entries -> JSON bytes of the client's form (format=raw)."""
     out = []
     for seg in segments:
@@ -180,7 +181,7 @@ def to_raw_format(segments):
     return json.dumps(out, sort_keys=True).encode('utf-8')
 
 
-def load_manifest(body):
+def load_manifest(body: bytes) -> list:
     """Stored manifest bytes -> list of entries.
 
     :raises ValueError: not a JSON list.

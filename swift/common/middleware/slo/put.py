@@ -34,13 +34,14 @@ from swift.common.middleware.slo.manifest import (OVERRIDE_ETAG, SYSMETA_SLO_ETA
 from swift.common.request_helpers import make_subrequest
 from swift.common.swob import (HTTPBadRequest, HTTPException, HTTPLengthRequired,
                                HTTPMethodNotAllowed, HTTPRequestEntityTooLarge,
-                               HTTPUnprocessableEntity, normalize_etag,
+                               HTTPUnprocessableEntity, Request, Response,
+                               normalize_etag,
                                parse_http_date, str_to_wsgi, wsgi_to_str)
 
 ACCEPTABLE_FORMATS = ['text/plain', 'application/json', 'application/xml', 'text/xml']
 
 
-def out_content_type_of(req):
+def out_content_type_of(req: Request) -> str:
     """The report format the client accepts (text/plain by default)."""
     try:
         return req.accept.best_match(ACCEPTABLE_FORMATS) or 'text/plain'
@@ -48,7 +49,7 @@ def out_content_type_of(req):
         return 'text/plain'   # an invalid Accept header is ignored, as in Swift
 
 
-def last_modified_text(resp):
+def last_modified_text(resp: Response) -> str:
     """Last-Modified of a segment answer as ``YYYY-MM-DDTHH:MM:SS.ffffff`` (UTC)."""
     seconds = parse_http_date(resp.headers.get('Last-Modified'))
     if seconds is None:

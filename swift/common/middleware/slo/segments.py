@@ -72,7 +72,7 @@ class RateLimiter:
         self.under_size_bytes = under_size_bytes
         self.running_time = 0.0
 
-    def wait(self, piece):
+    def wait(self, piece: Piece) -> None:
         """Sleep as needed before fetching ``piece``."""
         if piece.data is not None:
             return
@@ -182,7 +182,7 @@ class SegmentedIterable:
                     yield chunk
 
     # -- the WSGI body protocol
-    def validate_first_segment(self):
+    def validate_first_segment(self) -> None:
         """Fetch the first bytes now, so a missing/changed first segment can still
         change the status.
 
@@ -224,7 +224,7 @@ class SegmentedIterable:
             yield from reader.take(stop - start)
         yield ('\r\n--%s--' % boundary).encode('ascii')
 
-    def close(self):
+    def close(self) -> None:
         """Release the segment answer being read (a backend connection)."""
         if self.current_resp is not None:
             close_if_possible(self.current_resp.app_iter)
