@@ -17,6 +17,7 @@
 
 import json
 from dataclasses import dataclass, fields
+from typing import Any
 
 from swift.common.clock import REAL_CLOCK
 from swift.common.config import ConfigError, config_true_value
@@ -58,7 +59,7 @@ class SloConfig:
         values = {}
         for field in fields(cls):
             raw = conf.get(field.name, field.default)
-            converter = type(field.default)
+            converter: Any = type(field.default)
             if converter is bool:
                 values[field.name] = config_true_value(raw)
                 continue
