@@ -282,3 +282,17 @@ def test_listing_keeps_other_hash_parameters_and_untouched_bodies():
     app.register('GET', '/v1/a/c2', 200, {'Content-Type': 'application/json'},
                  b'[{"hash":"x","name":"o"}]')
     assert get(mw, '/v1/a/c2').body == b'[{"hash":"x","name":"o"}]'
+
+
+def test_segment_bytes_must_hash_to_its_etag_unless_it_is_a_large_object():
+    mw, app, _clock = make({'a': b'aa', 'b': b'bb'})
+    app.register('GET', '/v1/a/c/b', 200, {'Etag': md5(b'bb'), 'Content-Length': '2'},
+                 b'XX')
+    resp = get(mw)
+    with pytest.raises(TruncatedBodyError):
+        b''.join(resp.app_iter)
+    assert 'Bad MD5 checksum for /v1/a/c/b' in mw.logger.lines['error'][0]
+    app.register('GET', '/v1/a/c/b', 200, {'Etag': '"%s"' % md5(b'bb'),
+                                           'Content-Length': '2',
+                                           'X-Object-Manifest': 'c/b_'}, b'XX')
+    assert get(mw).body == b'aaXX'
