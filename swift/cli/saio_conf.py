@@ -18,9 +18,10 @@ DAEMON_SECTIONS = {
     'container': ('container-replicator', 'container-updater', 'container-auditor'),
     'account': ('account-replicator', 'account-auditor', 'account-reaper'),
 }
-PROXY_PIPELINE = ('catch_errors gatekeeper healthcheck proxy-logging cache listing_formats '
-                  'bulk tempurl crossdomain ratelimit tempauth formpost staticweb copy container-quotas '
-                  'account-quotas slo dlo symlink proxy-logging proxy-server')
+PROXY_PIPELINE = ('catch_errors gatekeeper healthcheck proxy-logging cache '
+                  'listing_formats bulk tempurl crossdomain ratelimit tempauth formpost '
+                  'staticweb copy container-quotas account-quotas slo dlo symlink '
+                  'proxy-logging proxy-server')
 TEMPAUTH_USERS = (
     ('admin', 'admin', 'admin', '.admin .reseller_admin'),
     ('test', 'tester', 'testing', '.admin'),

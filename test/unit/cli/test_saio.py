@@ -71,8 +71,8 @@ class TestConfText:
         conf = parse(saio_conf.proxy_conf_text(self.layout))
         assert conf['pipeline:main']['pipeline'] == (
             'catch_errors gatekeeper healthcheck proxy-logging cache listing_formats '
-            'bulk crossdomain ratelimit tempauth copy container-quotas account-quotas '
-            'proxy-logging proxy-server')
+            'bulk tempurl crossdomain ratelimit tempauth formpost staticweb copy '
+            'container-quotas account-quotas slo dlo symlink proxy-logging proxy-server')
         assert conf['filter:container-quotas']['use'] == 'egg:swift#container_quotas'
         assert conf['filter:account-quotas']['use'] == 'egg:swift#account_quotas'
         assert conf['DEFAULT']['bind_port'] == '8080'
