@@ -155,7 +155,8 @@ def test_listing_disabled_page(web):
 def test_referrer_only_container_cannot_be_listed_but_objects_read(web):
     name = _name('refonly')
     assert web.raw('PUT', '/' + name, headers={
-        'X-Container-Read': '.r:*', 'X-Container-Meta-Web-Listings': 'true'}).status == 201
+        'X-Container-Read': '.r:*',
+        'X-Container-Meta-Web-Listings': 'true'}).status == 201
     assert web.raw('PUT', '/%s/o' % name, body=b'public').status == 201
     assert web.raw('GET', '/%s/' % name, token=None).status == 401
     assert web.raw('GET', '/%s/o' % name, token=None).body == b'public'

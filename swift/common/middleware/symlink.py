@@ -353,7 +353,8 @@ class SymlinkObjectRequest:
             # keep the target's listing parameters (e.g. slo_etag)
             _sep, sep, params = headers[OVERRIDE_ETAG_HDR].partition(';')
             req.headers[OVERRIDE_ETAG_HDR] = MD5_OF_EMPTY_STRING + sep + params
-        if 'X-Object-Sysmeta-Slo-Etag' in headers and OVERRIDE_ETAG_HDR not in req.headers:
+        if 'X-Object-Sysmeta-Slo-Etag' in headers and \
+                OVERRIDE_ETAG_HDR not in req.headers:
             req.headers[OVERRIDE_ETAG_HDR] = '%s; slo_etag=%s' % (
                 MD5_OF_EMPTY_STRING, headers['X-Object-Sysmeta-Slo-Etag'])
         req.headers[TGT_BYTES_SYSMETA_SYMLINK_HDR] = (

@@ -81,7 +81,8 @@ class FakeProxy(FakeSwift):
                     items.append({'subdir': wsgi_to_str(subdir)})
                 continue
             stored, data = self.objects[full]
-            items.append({'name': wsgi_to_str(name), 'bytes': len(data), 'hash': stored['Etag'],
+            items.append({'name': wsgi_to_str(name), 'bytes': len(data),
+                          'hash': stored['Etag'],
                           'content_type': stored['Content-Type'],
                           'last_modified': '2026-11-29T22:00:00.123450'})
         items = items[:limit]
@@ -269,7 +270,8 @@ def test_missing_index_and_no_listings_is_a_404_page_saying_so():
 
 def test_404_error_page_replaces_the_body_and_keeps_the_status():
     mw, proxy, auth, _ = site(listings='false', index='index.html', error='err.html')
-    proxy.put_object(ACCOUNT + '/web/404err.html', b'lost?', {'Content-Type': 'text/html'})
+    proxy.put_object(ACCOUNT + '/web/404err.html', b'lost?',
+                     {'Content-Type': 'text/html'})
     resp = send(mw, auth, ACCOUNT + '/web/')
     assert (resp.status_int, resp.body) == (404, b'lost?')
 

@@ -21,7 +21,8 @@ BODY_ETAG = hashlib.md5(BODY).hexdigest()
 class FakeProxy(FakeSwift):
     """FakeSwift plus the object server behaviours symlinks rely on: POST replaces
     user metadata and answers 202 with the object's sysmeta, and GET ignores Range
-    for objects with a metadata key named in X-Backend-Ignore-Range-If-Metadata-Present."""
+    for objects with a metadata key named in
+    X-Backend-Ignore-Range-If-Metadata-Present."""
 
     def _answer(self, req, body):
         path = req.path_info
