@@ -160,3 +160,22 @@ def test_referrer_only_container_cannot_be_listed_but_objects_read(web):
     assert web.raw('PUT', '/%s/o' % name, body=b'public').status == 201
     assert web.raw('GET', '/%s/' % name, token=None).status == 401
     assert web.raw('GET', '/%s/o' % name, token=None).body == b'public'
+
+
+def test_info_has_a_staticweb_section(web):
+    info = web.raw('GET', '/info', token=None, account_path='').json()
+    assert info['staticweb'] == {}
+
+
+def test_operator_sets_up_a_site_with_the_swift_cli(web):
+    name = _name('cli')
+    web.swift_cli('post', '-r', '.r:*,.rlistings', '-m', 'web-listings:true',
+                  '-m', 'web-listings-label:Docs', name)
+    assert web.raw('PUT', '/%s/readme.txt' % name, body=b'read me').status == 201
+    resp = web.raw('GET', '/%s/' % name, token=None)
+    assert resp.status == 200
+    assert '<h1 id="title">Listing of Docs/</h1>' in resp.body.decode()
+    assert '<a href="readme.txt">readme.txt</a>' in resp.body.decode()
+    web.swift_cli('post', '-m', 'web-index:readme.txt', name)
+    resp = web.raw('GET', '/%s/' % name, token=None)
+    assert (resp.status, resp.body) == (200, b'read me')
