@@ -6,7 +6,9 @@
 #   auth_token bytes_recvd bytes_sent client_etag transaction_id headers request_time
 #   source log_info start_time end_time policy_index
 # datetime is %d/%b/%Y/%H/%M/%S (UTC); request_time %.4f; start/end %.9f. The auth
-# token is cut to reveal_sensitive_prefix (16) characters plus '...'. The leftmost
+# token is cut to reveal_sensitive_prefix (16) characters plus '...', and so are the
+# values of sensitive query parameters (temp_url_sig) in the path and of sensitive
+# headers (tokens) in the headers field (Swift's obscure_req). The leftmost
 # instance logs client requests; an instance further right logs only subrequests made
 # by middlewares between them (env 'swift.proxy_access_log_made').
 """proxy_logging middleware."""
@@ -37,6 +39,26 @@ def log_quote(value):
         value = value.encode('latin-1', 'surrogateescape') if all(
             ord(c) < 256 for c in value) else value.encode('utf-8')
     return quote(value, safe='/:+%=&?,;@!$\'()*[]~') or '-'
+
+
+# Swift's sensitive headers and query parameters (its registry's defaults plus the
+# tempurl middleware's registration): never logged whole.
+SENSITIVE_HEADERS = frozenset(('x-auth-token', 'x-storage-token', 'x-service-token'))
+SENSITIVE_PARAMS = frozenset(('temp_url_sig',))
+
+
+def obscure_query(query, prefix_chars):
+    """``query`` with the values of :data:`SENSITIVE_PARAMS` cut by
+    :func:`truncate_token` (other parameters untouched, order kept)."""
+    if not query or not any(name in query for name in SENSITIVE_PARAMS):
+        return query
+    parts = []
+    for part in query.split('&'):
+        name, eq, value = part.partition('=')
+        if eq and unquote(name) in SENSITIVE_PARAMS:
+            part = '%s=%s' % (name, truncate_token(value, prefix_chars))
+        parts.append(part)
+    return '&'.join(parts)
 
 
 def truncate_token(token, prefix_chars):
@@ -147,7 +169,7 @@ class ProxyLoggingMiddleware:
                                   (req.path, req.query_string))
         path = quote(unquote(raw_path))
         if query:
-            path += '?' + query
+            path += '?' + obscure_query(query, self.reveal_prefix)
         forwarded = req.headers.get('X-Forwarded-For', '').split(',')[0].strip()
         client_ip = forwarded or req.headers.get('X-Cluster-Client-Ip') or req.remote_addr
         token = req.headers.get('X-Auth-Token') or req.headers.get('X-Storage-Token')
@@ -177,7 +199,9 @@ class ProxyLoggingMiddleware:
         items = req.headers.items()
         if self.headers_only:
             items = [(k, v) for k, v in items if k.title() in self.headers_only]
-        return '\n'.join('%s: %s' % (k, v) for k, v in items)
+        return '\n'.join('%s: %s' % (k, truncate_token(v, self.reveal_prefix)
+                                      if k.lower() in SENSITIVE_HEADERS else v)
+                         for k, v in items)
 
 
 class _CountingInput:

@@ -127,3 +127,19 @@ def test_bodyless_response_closed_early_is_not_a_disconnect():
     next(iter(body_iter))
     body_iter.close()
     assert logger.lines[0].split(' ')[6] == '499'
+
+
+def test_temp_url_signature_and_header_tokens_are_never_logged_whole():
+    logger = Lines()
+    mw = proxy_logging.ProxyLoggingMiddleware(app, {'access_log_headers': 'true'},
+                                              logger=logger)
+    sig = 'a' * 40
+    Request.blank('/v1/AUTH_test/c/o?temp_url_sig=%s&temp_url_expires=99&x=%s' % (
+        sig, sig), headers={'X-Auth-Token': 'AUTH_tk0123456789abcdef0123'}
+    ).get_response(mw)
+    [line] = logger.lines
+    assert sig not in line.split(' ')[4].split('x=')[0]
+    assert ('/v1/AUTH_test/c/o?temp_url_sig=aaaaaaaaaaaaaaaa...&temp_url_expires=99&x='
+            + sig) == line.split(' ')[4]
+    assert 'AUTH_tk0123456789abcdef0123' not in line   # the headers field too
+    assert 'AUTH_tk012345678...' in line.split(' ')[14]
