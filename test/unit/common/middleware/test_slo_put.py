@@ -324,3 +324,22 @@ def test_slo_override_lets_an_internal_client_write_a_manifest_as_is():
                                   'X-Object-Sysmeta-Slo-Size': '0'}).get_response(mw)
     assert resp.status_int == 201
     assert app.objects['/v1/a/c/o'][0]['X-Object-Sysmeta-Slo-Size'] == '0'
+
+
+def test_heartbeat_sends_a_space_every_yield_frequency_seconds():
+    mw, app = make({'concurrency': '1'})
+    for index in range(3):
+        app.put_object('/v1/a/c/s%d' % index, b'x')
+    answer = app._answer
+
+    def slow_answer(req, body):
+        if req.method == 'HEAD':
+            mw.clock.advance(11)    # each segment HEAD takes 11 s
+        return answer(req, body)
+    app._answer = slow_answer
+    resp = put_manifest(mw, [{'path': '/c/s%d' % i} for i in range(3)],
+                        query='&heartbeat=on')
+    assert resp.status_int == 202
+    spaces, _sep, report = resp.body.partition(b'\r\n\r\n')
+    assert spaces == b' ' * 4        # the first at once, then one per slow HEAD
+    assert b'Response Status: 201 Created\n' in report
