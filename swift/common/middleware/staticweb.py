@@ -374,6 +374,9 @@ class StaticWebRequest:
             if config_true_value(self.env.get('HTTP_X_WEB_MODE', 'f')):
                 return HTTPNotFound()(self.env, start_response)
             return self.app(self.env, start_response)
+        # what follows is a web page, not a listing for listing_formats to convert
+        # (an index.json stays as it is)
+        self.env['swift.format_listing'] = False
         if not self.env['PATH_INFO'].endswith('/'):
             return self.redirect_with_slash(start_response)
         if not self.web.index:

@@ -474,3 +474,20 @@ def test_listing_backend_error_is_passed_on():
     mw, proxy, auth, _ = site()
     proxy.register('GET', ACCOUNT + '/web', 503, {}, b'busy')
     assert send(mw, auth, ACCOUNT + '/web/').status_int == 503
+
+
+@pytest.mark.parametrize('method', ['GET', 'HEAD'])
+def test_a_json_index_is_not_converted_by_listing_formats(method):
+    from swift.common.middleware.listing_formats import ListingFilter
+    mw, proxy, auth, _ = site(index='index.json')
+    proxy.put_object(ACCOUNT + '/web/index.json', b'[{"name": "x"}]',
+                     {'Content-Type': 'application/json'})
+    resp = send(ListingFilter(mw), auth, ACCOUNT + '/web/', method=method)
+    assert resp.status_int == 200
+    assert resp.headers['Content-Type'] == 'application/json'
+    if method == 'GET':
+        assert resp.body == b'[{"name": "x"}]'
+    # without web metadata the listing is formatted as usual
+    mw, proxy, auth, _ = site(listings='')
+    resp = send(ListingFilter(mw), auth, ACCOUNT + '/web', method=method)
+    assert resp.headers['Content-Type'] == 'text/plain; charset=utf-8'
