@@ -154,13 +154,14 @@ class SloGetContext:
         req = self.req
         try:
             segments = load_manifest(_read_all(body))
-        except ValueError:
+            slo_etag = _header(headers, SYSMETA_SLO_ETAG) or slo_etag_of(segments)
+            size = _header(headers, SYSMETA_SLO_SIZE)
+            size = int(size) if size is not None else sum(
+                segment_length(seg) for seg in segments)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            # not a list of entries as this middleware writes them
             self.slo.logger.error('Unable to load SLO manifest %s', req.path)
             return HTTPServerError(request=req, body=b'Unable to load SLO manifest')
-        slo_etag = _header(headers, SYSMETA_SLO_ETAG) or slo_etag_of(segments)
-        size = _header(headers, SYSMETA_SLO_SIZE)
-        size = int(size) if size is not None else sum(
-            segment_length(seg) for seg in segments)
         resp_headers = dict(_replace_headers(headers, {
             'etag': ('Etag', '"%s"' % slo_etag),
             'content-length': ('Content-Length', str(size))}))
@@ -192,8 +193,12 @@ class SloGetContext:
     # -- which bytes of which segments
     def _pieces(self, segments, byteranges):
         cache = collections.OrderedDict()
-        for first, last in byteranges:
-            yield from self._range_pieces(segments, first, last, cache, 1)
+        try:
+            for first, last in byteranges:
+                yield from self._range_pieces(segments, first, last, cache, 1)
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            raise ListingError('While processing manifest %s, a bad manifest entry: '
+                               '%r' % (self.req.path, err))
 
     def _range_pieces(self, segments, first_byte, last_byte, cache, depth):
         for seg in segments:

@@ -296,3 +296,23 @@ def test_segment_bytes_must_hash_to_its_etag_unless_it_is_a_large_object():
                                            'Content-Length': '2',
                                            'X-Object-Manifest': 'c/b_'}, b'XX')
     assert get(mw).body == b'aaXX'
+
+
+@pytest.mark.parametrize('body', [b'not json', b'{"a": 1}', b'[{"name": "/c/a"}]'])
+def test_unreadable_stored_manifest_is_a_500(body):
+    mw, app, _clock = make({'a': b'aa'})
+    stored = app.objects['/v1/a/c/m'][0]
+    del stored['X-Object-Sysmeta-Slo-Size']
+    app.objects['/v1/a/c/m'] = (stored, body)
+    resp = get(mw)
+    assert (resp.status_int, resp.body) == (500, b'Unable to load SLO manifest')
+    assert mw.logger.lines['error'] == ['Unable to load SLO manifest /v1/a/c/m']
+
+
+def test_bad_entry_in_a_sub_manifest_is_a_409_not_a_traceback():
+    mw, app, _clock = make({'a': b'aa'}, manifest_path='/v1/a/c/inner')
+    assert put(mw, '/v1/a/c/outer', [{'path': '/c/inner'}]).status_int == 201
+    stored = app.objects['/v1/a/c/inner'][0]
+    app.objects['/v1/a/c/inner'] = (stored, b'[{"name": "/c/a"}]')
+    assert get(mw, '/v1/a/c/outer').status_int == 409
+    assert 'a bad manifest entry' in mw.logger.lines['error'][0]
