@@ -139,8 +139,10 @@ def test_post_to_a_link_is_307_to_the_target(web, box):
     assert web.raw('HEAD', '/%s/link?symlink=get' % box).headers[
         'x-object-meta-note'] == 'on link'
     assert 'x-object-meta-note' not in web.raw('HEAD', '/%s/o' % box).headers
-    # still a link after the POST
+    # still a link after the POST, also in the listing
     assert web.raw('GET', '/%s/link' % box).body == BODY
+    listing = {item['name']: item for item in web.json_get('/%s?format=json' % box)}
+    assert listing['link']['symlink_path'] == '/v1/AUTH_test/%s/o' % box
     resp = web.raw('POST', '/%s/o' % box, headers={'X-Symlink-Target': 'x/y'})
     assert resp.status == 400
 
