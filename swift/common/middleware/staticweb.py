@@ -30,7 +30,7 @@
 import html
 import json
 from dataclasses import dataclass
-from typing import Optional
+from typing import List, Optional
 from urllib.parse import quote, urlparse
 
 from swift.common.config import config_true_value
@@ -58,7 +58,7 @@ DISABLED_STYLE = ('  <style type="text/css">\n'
                   '  </style>\n')
 
 
-def human_readable(value):
+def human_readable(value: float) -> str:
     """Swift's human_readable: ``1023`` -> ``'1023'``, ``1048576`` -> ``'1Mi'``.
 
     :param value: a number of bytes (int or float).
@@ -75,7 +75,7 @@ def human_readable(value):
     return '%d%si' % (round(value), suffixes[index])
 
 
-def css_href(listings_css, prefix=''):
+def css_href(listings_css: str, prefix: str = '') -> str:
     """The stylesheet link of a listing at ``prefix`` (Swift's _build_css_path).
 
     :param listings_css: the Web-Listings-CSS value (native str).
@@ -96,7 +96,7 @@ def _head(label, css, indent='  '):
     return text
 
 
-def render_disabled_page(label, css, index):
+def render_disabled_page(label: str, css: Optional[str], index: str) -> str:
     """The 404 page shown when listings are off (and the index, if any, is missing).
 
     :param label: the listing label (native str).
@@ -128,7 +128,8 @@ def _row(css_class, href, text, size, date):
             '   </tr>\n' % (css_class, href, text, size, date))
 
 
-def render_listing(label, css, prefix, listing):
+def render_listing(label: str, css: Optional[str], prefix: str,
+                   listing: List[dict]) -> str:
     """Swift's HTML listing page.
 
     :param label: the title (native str), e.g. ``/v1/AUTH_a/c/dir/``.
@@ -173,7 +174,7 @@ def render_listing(label, css, prefix, listing):
     return body + '  </table>\n </body>\n</html>\n'
 
 
-def absolute_url(env, path):
+def absolute_url(env: dict, path: str) -> str:
     """``scheme://host[:port]path`` for ``env`` (Swift's swob rule for Location: the
     Host header, else SERVER_NAME:SERVER_PORT; the scheme's default port dropped).
 

@@ -25,6 +25,7 @@
 
 import json
 from dataclasses import dataclass
+from typing import List, Optional, Tuple
 
 from swift.common.config import config_true_value
 from swift.common.header_key_dict import HeaderKeyDict
@@ -78,7 +79,7 @@ def _text_error(error_class, body, req=None, headers=None):
     return error_class(request=req, body=body.encode('utf-8'), headers=all_headers)
 
 
-def validate_and_prep_request_headers(req):
+def validate_and_prep_request_headers(req: Request) -> Tuple[str, Optional[str]]:
     """Check a symlink PUT's X-Symlink-* headers and normalise them in place.
 
     :param req: the PUT Request (must carry X-Symlink-Target).
@@ -111,14 +112,14 @@ def validate_and_prep_request_headers(req):
     return '/v1/%s/%s/%s' % (account, container, obj), etag
 
 
-def symlink_usermeta_to_sysmeta(headers):
+def symlink_usermeta_to_sysmeta(headers: HeaderKeyDict) -> None:
     """Move X-Symlink-Target(-Account) to their sysmeta names (values kept quoted)."""
     for user_header, sysmeta_header in USER_TO_SYSMETA:
         if user_header in headers:
             headers[sysmeta_header] = headers.pop(user_header)
 
 
-def symlink_sysmeta_to_usermeta(headers):
+def symlink_sysmeta_to_usermeta(headers: HeaderKeyDict) -> None:
     """Move X-Object-Sysmeta-Symlink-Target(-Account, -Etag, -Bytes) to the client
     names X-Symlink-Target(-Account, -Etag, -Bytes)."""
     for user_header, sysmeta_header in SYSMETA_TO_USER:
@@ -126,7 +127,7 @@ def symlink_sysmeta_to_usermeta(headers):
             headers[user_header] = headers.pop(sysmeta_header)
 
 
-def parse_header_params(value):
+def parse_header_params(value: str) -> Tuple[str, List[Tuple[str, str]]]:
     """``'v; k1=a; k2=b'`` -> ``('v', [('k1', 'a'), ('k2', 'b')])`` (order kept)."""
     main, *rest = value.split(';')
     params = []
@@ -137,7 +138,7 @@ def parse_header_params(value):
     return main.strip(), params
 
 
-def extract_symlink_listing_keys(item, version, account):
+def extract_symlink_listing_keys(item: dict, version: str, account: str) -> dict:
     """A container listing item with the symlink parameters of its ``hash`` turned
     into ``symlink_path`` / ``symlink_etag`` / ``symlink_bytes`` (other parameters,
     e.g. ``slo_etag``, stay in the hash as ``; k=v``).
@@ -170,7 +171,7 @@ def extract_symlink_listing_keys(item, version, account):
     return item
 
 
-def inherited_override_etag(headers):
+def inherited_override_etag(headers: HeaderKeyDict) -> str:
     """The listing etag a link PUT starts from: a given override etag (e.g. the
     target's ``slo_etag``, or a copied link's own) without symlink parameters, which
     the PUT sets afresh; else the md5 of an empty body."""
