@@ -403,10 +403,14 @@ def handle_container(app, req, start_response):
         body = b''.join(answer.app_iter)
     finally:
         close_if_possible(answer.app_iter)
-    try:
-        listing = json.loads(body) if body else None
-    except ValueError:
-        listing = None
+    listing = None
+    if b'symlink_target' in body:
+        # only a listing with links needs rewriting (saves a JSON round trip of
+        # up to 10000 items on every other container GET)
+        try:
+            listing = json.loads(body)
+        except ValueError:
+            pass
     if isinstance(listing, list) and all(isinstance(i, dict) for i in listing):
         version, account, _rest = split_path(req.path, 2, 3, True)
         body = json.dumps([extract_symlink_listing_keys(item, version, account)

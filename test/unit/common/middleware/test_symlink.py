@@ -534,3 +534,12 @@ def test_copy_of_a_link_copies_the_target_or_with_symlink_get_the_link():
     stored, data = app.objects['/v1/a/c/copy2']
     assert (data, stored['X-Object-Sysmeta-Symlink-Target']) == (b'', 'c/o')
     assert request(mw, '/v1/a/c/copy2').body == BODY
+
+
+def test_listing_without_links_is_passed_on_byte_for_byte():
+    mw, app = make()
+    body = b'[{"name":"o", "hash":"abc; slo_etag=def"}]'
+    app.register('GET', '/v1/a/c', 200, {'Content-Type': 'application/json'}, body)
+    resp = request(mw, '/v1/a/c')
+    assert resp.body == body
+    assert resp.headers['Content-Length'] == str(len(body))
