@@ -491,3 +491,10 @@ def test_a_json_index_is_not_converted_by_listing_formats(method):
     mw, proxy, auth, _ = site(listings='')
     resp = send(ListingFilter(mw), auth, ACCOUNT + '/web', method=method)
     assert resp.headers['Content-Type'] == 'text/plain; charset=utf-8'
+
+
+def test_info_section_matches_swift_2_38s_golden_info():
+    with open(os.path.join(WIRE, 'info.pretty.json')) as fp:
+        golden = json.load(fp)['staticweb']
+    mw, proxy, auth, _ = make()
+    assert proxy.info_registry.sections['staticweb'] == golden

@@ -543,3 +543,10 @@ def test_listing_without_links_is_passed_on_byte_for_byte():
     resp = request(mw, '/v1/a/c')
     assert resp.body == body
     assert resp.headers['Content-Length'] == str(len(body))
+
+
+def test_info_section_matches_swift_2_38s_golden_info():
+    with open('/work/shared/fixtures/swift-2.38/wire/info.pretty.json') as fp:
+        golden = json.load(fp)['symlink']
+    mw, app = make()
+    assert app.info_registry.sections['symlink'] == golden
