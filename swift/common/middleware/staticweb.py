@@ -25,6 +25,10 @@
 #   * listings are Swift's HTML layout (names URL-quoted in links and HTML-escaped
 #     in text, sizes as ``human_readable``, dates ``YYYY-MM-DD HH:MM:SS``);
 #   * subrequests carry the client's identity (make_env) and ``swift.source`` SW.
+# Where Swift 2.38 has a flaw we differ on purpose: the Web-Index value shown on the
+# "listing disabled" page is HTML-escaped (Swift prints it raw), and a pseudo-directory
+# whose index GET fails with another error than 404 answers that error (Swift's
+# handler returned no response at all).
 """staticweb middleware."""
 
 import html
