@@ -18,7 +18,8 @@ DAEMON_SECTIONS = {
     'container': ('container-replicator', 'container-updater', 'container-auditor'),
     'account': ('account-replicator', 'account-auditor', 'account-reaper'),
 }
-PROXY_PIPELINE = ('catch_errors gatekeeper healthcheck proxy-logging cache '
+PROXY_PIPELINE = ('catch_errors gatekeeper healthcheck list-endpoints proxy-logging '
+                  'cache etag-quoter '
                   'listing_formats bulk tempurl crossdomain ratelimit tempauth formpost '
                   'staticweb copy container-quotas account-quotas slo dlo symlink '
                   'proxy-logging proxy-server')
@@ -33,6 +34,8 @@ DEFAULT_APPS = {'proxy-server': 'egg:swift#proxy', 'object-server': 'egg:swift#o
                 'container-server': 'egg:swift#container',
                 'account-server': 'egg:swift#account'}
 DEFAULT_FILTERS = {'healthcheck': 'egg:swift#healthcheck', 'recon': 'egg:swift#recon',
+                   'list-endpoints': 'egg:swift#list_endpoints',
+                   'etag-quoter': 'egg:swift#etag_quoter',
                    'bulk': 'egg:swift#bulk', 'crossdomain': 'egg:swift#crossdomain',
                    'ratelimit': 'egg:swift#ratelimit', 'copy': 'egg:swift#copy',
                    'container-quotas': 'egg:swift#container_quotas',

@@ -70,7 +70,8 @@ class TestConfText:
     def test_proxy_conf(self):
         conf = parse(saio_conf.proxy_conf_text(self.layout))
         assert conf['pipeline:main']['pipeline'] == (
-            'catch_errors gatekeeper healthcheck proxy-logging cache listing_formats '
+            'catch_errors gatekeeper healthcheck list-endpoints proxy-logging cache '
+            'etag-quoter listing_formats '
             'bulk tempurl crossdomain ratelimit tempauth formpost staticweb copy '
             'container-quotas account-quotas slo dlo symlink proxy-logging proxy-server')
         assert conf['filter:container-quotas']['use'] == 'egg:swift#container_quotas'
@@ -87,6 +88,8 @@ class TestConfText:
         assert auth['user_test2_tester2'] == 'testing2 .admin'
         assert conf['filter:cache']['memcache_servers'] == '127.0.0.1:11211'
         assert conf['filter:proxy-logging']['use'] == 'egg:swift#proxy_logging'
+        assert conf['filter:list-endpoints']['use'] == 'egg:swift#list_endpoints'
+        assert conf['filter:etag-quoter']['use'] == 'egg:swift#etag_quoter'
 
     def test_internal_client_and_memcache_conf(self):
         layout = saio_conf.Layout(root='/srv/s', memcached_port=31211)
