@@ -164,7 +164,8 @@ def test_container_flag_quotes_object_etags(quoter):
     assert quoter.raw('POST', '/' + quoted, headers={
         'X-Remove-Container-Rfc-Compliant-Etags': 'x'}).status == 204
     assert _etag_of(quoter, '/%s/o' % quoted) == md5
-    assert 'x-container-rfc-compliant-etags' not in quoter.raw('HEAD', '/' + quoted).headers
+    head = quoter.raw('HEAD', '/' + quoted)
+    assert 'x-container-rfc-compliant-etags' not in head.headers
 
 
 def test_account_flag_with_container_override(quoter):
@@ -176,7 +177,8 @@ def test_account_flag_with_container_override(quoter):
     assert quoter.raw('PUT', '', **raw).status == 201
     assert quoter.raw('POST', '', headers={'X-Account-Rfc-Compliant-Etags': 'yes'},
                       **raw).status == 204
-    assert quoter.raw('HEAD', '', **raw).headers['x-account-rfc-compliant-etags'] == 'True'
+    head = quoter.raw('HEAD', '', **raw)
+    assert head.headers['x-account-rfc-compliant-etags'] == 'True'
     body = b'account-wide'
     md5 = hashlib.md5(body).hexdigest()
     assert quoter.raw('PUT', '/c', **raw).status == 201

@@ -19,6 +19,7 @@
 """cname_lookup middleware."""
 
 import ipaddress
+from typing import List, Optional, Tuple
 
 from swift.common.config import ConfigError, list_from_csv
 from swift.common.logs import get_logger
@@ -43,7 +44,7 @@ class DnsResolver:
             self._resolver.nameserver_ports = {
                 ip: port for ip, port in nameservers if port is not None}
 
-    def lookup(self, name):
+    def lookup(self, name: str) -> Tuple[int, Optional[str]]:
         """(ttl seconds, CNAME target without the trailing dot) or (0, None) when
         there is no CNAME or DNS fails."""
         import dns.exception
@@ -57,7 +58,7 @@ class DnsResolver:
         return answer.ttl, items[0].to_text().rstrip('.')
 
 
-def parse_nameservers(value):
+def parse_nameservers(value: Optional[str]) -> List[Tuple[str, Optional[int]]]:
     """``'1.2.3.4, 5.6.7.8:5353, [::1]:53'`` -> [(ip, port or None), ...].
 
     :raises ConfigError: for an entry that is not an IP address (with optional port).
@@ -78,7 +79,7 @@ def parse_nameservers(value):
     return servers
 
 
-def is_ip(host):
+def is_ip(host: str) -> bool:
     """True for an IPv4/IPv6 literal (brackets allowed)."""
     try:
         ipaddress.ip_address(host.strip('[]'))
@@ -112,7 +113,7 @@ class CNAMELookupMiddleware:
         self.resolver = resolver or DnsResolver(nameservers)
         self.logger = logger or get_logger(conf, log_route='cname-lookup')
 
-    def in_storage_domain(self, name):
+    def in_storage_domain(self, name: str) -> bool:
         """True when ``name`` is a storage domain or lies inside one."""
         return matching_domain('.' + name, self.storage_domain) is not None
 

@@ -21,13 +21,14 @@
 """domain_remap middleware."""
 
 import urllib.parse
+from typing import List, Optional, Tuple
 
 from swift.common.config import config_true_value, list_from_csv
 from swift.common.swob import HTTPBadRequest, Request, wsgi_quote
 from swift.proxy.controllers.info import register_swift_info
 
 
-def storage_domains(value):
+def storage_domains(value: Optional[str]) -> List[str]:
     """Swift's storage_domain list: each with a leading '.' (``'a.com,.b.com'`` ->
     ``['.a.com', '.b.com']``, the ones given without a dot first)."""
     domains = list_from_csv(value)
@@ -35,7 +36,7 @@ def storage_domains(value):
             + [d for d in domains if d.startswith('.')])
 
 
-def split_host(host):
+def split_host(host: str) -> Tuple[str, str]:
     """``'name:port'`` -> (name, port or ''); a bracketed IPv6 host keeps its brackets."""
     if host.startswith('['):
         name, _, rest = host.partition(']')
@@ -46,7 +47,7 @@ def split_host(host):
     return host, ''
 
 
-def matching_domain(host_name, domains):
+def matching_domain(host_name: str, domains: List[str]) -> Optional[str]:
     """The first of ``domains`` (dotted) that ``host_name`` ends with, or None."""
     return next((d for d in domains if host_name.endswith(d)), None)
 
@@ -70,7 +71,7 @@ class DomainRemapMiddleware:
         self.default_reseller_prefix = conf.get('default_reseller_prefix') or None
         self.mangle_client_paths = config_true_value(conf.get('mangle_client_paths'))
 
-    def real_account(self, account):
+    def real_account(self, account: str) -> Optional[str]:
         """The account a host label names (see the module doc), or None to leave the
         request alone."""
         if not self.reseller_prefixes:
@@ -79,7 +80,8 @@ class DomainRemapMiddleware:
             account = account.replace('-', '_', 1)
         prefix = account.split('_', 1)[0].lower()
         if prefix in self.reseller_prefixes_lower:
-            real_prefix = self.reseller_prefixes[self.reseller_prefixes_lower.index(prefix)]
+            index = self.reseller_prefixes_lower.index(prefix)
+            real_prefix = self.reseller_prefixes[index]
             if not account.startswith(real_prefix):
                 account = real_prefix + account[len(real_prefix):]
             return account
@@ -106,7 +108,8 @@ class DomainRemapMiddleware:
         account = self.real_account(account)
         if account is None:
             return self.app(env, start_response)
-        root = '/'.join(['', self.path_root, account] + ([container] if container else []))
+        root_parts = ['', self.path_root, account] + ([container] if container else [])
+        root = '/'.join(root_parts)
         path = env.get('PATH_INFO', '')[1:]
         if self.mangle_client_paths and (path + '/').startswith(self.path_root + '/'):
             path = path[len(self.path_root) + 1:]
@@ -122,7 +125,7 @@ class DomainRemapMiddleware:
         return self.app(env, remap_start_response)
 
 
-def unmap_location(location, root):
+def unmap_location(location: str, root: str) -> str:
     """``location`` (absolute URL or path) with a leading ``root``
     (``/v1/<account>[/<container>]``, WSGI str) taken out of its path, so it points
     where the client's host-style URL does; other locations are returned as given."""

@@ -23,7 +23,7 @@ from swift.proxy.info_cache import get_account_info, get_container_info
 FLAG = 'rfc-compliant-etags'
 
 
-def quote_etag(etag):
+def quote_etag(etag: str) -> str:
     """``abc`` -> ``"abc"``; an already quoted (or weak ``W/"..."``) ETag is kept."""
     if etag.startswith(('"', 'W/"')):
         return etag

@@ -19,6 +19,7 @@
 """list_endpoints middleware."""
 
 import json
+from typing import Dict, Optional, Sequence, Tuple
 
 from swift.common.ring import Ring
 from swift.common.storage_policy import StoragePolicyCollection
@@ -34,7 +35,7 @@ class EndpointPathError(ValueError):
     """A /endpoints path this API does not understand; the message is the 400 body."""
 
 
-def parse_version(raw_version):
+def parse_version(raw_version: str) -> float:
     """``'v2'`` -> 2.0.
 
     :raises EndpointPathError: not a number, or not one of RESPONSE_VERSIONS.
@@ -49,7 +50,8 @@ def parse_version(raw_version):
     return version
 
 
-def parse_endpoints_path(path):
+def parse_endpoints_path(
+        path: str) -> Tuple[float, str, Optional[str], Optional[str]]:
     """Split the part after the endpoints prefix (``/[v2/]a[/c[/o]]``, WSGI str).
 
     :returns: (version float, account, container or None, obj or None), names still
@@ -75,7 +77,7 @@ def parse_endpoints_path(path):
     return version, account, container, obj
 
 
-def node_url(node, partition, names):
+def node_url(node: Dict, partition: int, names: Sequence[str]) -> str:
     """``http://ip:port/device/partition/<quoted names...>`` (IPv6 ip bracketed)."""
     ip = node['ip']
     if ':' in ip and not ip.startswith('['):

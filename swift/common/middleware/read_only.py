@@ -82,7 +82,7 @@ class ReadOnlyMiddleware:
         if self.account_read_only(req, version, account):
             raise HTTPMethodNotAllowed(request=req, body=READ_ONLY_BODY)
 
-    def account_read_only(self, req, version, account):
+    def account_read_only(self, req: Request, version: str, account: str) -> bool:
         """True when writes to ``account`` (WSGI str) are refused: the account's
         sysmeta flag if set, else the cluster's ``read_only`` option."""
         info = get_account_info_for(req.environ, self.app, version, account,

@@ -155,7 +155,8 @@ def test_parse_nameservers():
     for bad in ('dns.example.org', '1.2.3.4:x', '1.2.3:53'):
         with pytest.raises(ConfigError) as caught:
             parse_nameservers(bad)
-        assert str(caught.value) == 'Invalid cname_lookup/nameservers configuration found.'
+        assert str(caught.value) == \
+            'Invalid cname_lookup/nameservers configuration found.'
 
 
 def test_bad_nameservers_or_depth_fail_at_startup():
