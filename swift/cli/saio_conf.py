@@ -21,7 +21,8 @@ DAEMON_SECTIONS = {
 PROXY_PIPELINE = ('catch_errors gatekeeper healthcheck list-endpoints proxy-logging '
                   'cache etag-quoter '
                   'listing_formats bulk tempurl crossdomain ratelimit tempauth formpost '
-                  'staticweb copy container-quotas account-quotas slo dlo symlink '
+                  'staticweb copy container-quotas account-quotas slo dlo '
+                  'versioned_writes symlink '
                   'proxy-logging proxy-server')
 TEMPAUTH_USERS = (
     ('admin', 'admin', 'admin', '.admin .reseller_admin'),
@@ -48,7 +49,8 @@ DEFAULT_FILTERS = {'healthcheck': 'egg:swift#healthcheck', 'recon': 'egg:swift#r
                    'tempauth': 'egg:swift#tempauth',
                    'dlo': 'egg:swift#dlo', 'slo': 'egg:swift#slo',
                    'tempurl': 'egg:swift#tempurl', 'formpost': 'egg:swift#formpost',
-                   'staticweb': 'egg:swift#staticweb', 'symlink': 'egg:swift#symlink'}
+                   'staticweb': 'egg:swift#staticweb', 'symlink': 'egg:swift#symlink',
+                   'versioned_writes': 'egg:swift#versioned_writes'}
 
 
 def default_dir():
@@ -179,6 +181,8 @@ def _filter_sections(layout, names):
             for account, user, key, groups in TEMPAUTH_USERS:
                 out.append(('user_%s_%s = %s %s' % (account, user, key, groups)).rstrip()
                            + '\n')
+        if name == 'versioned_writes':
+            out.append('allow_versioned_writes = true\n')   # as Swift's SAIO
         out.append('\n')
     return ''.join(out)
 

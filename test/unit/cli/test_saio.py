@@ -73,7 +73,8 @@ class TestConfText:
             'catch_errors gatekeeper healthcheck list-endpoints proxy-logging cache '
             'etag-quoter listing_formats '
             'bulk tempurl crossdomain ratelimit tempauth formpost staticweb copy '
-            'container-quotas account-quotas slo dlo symlink proxy-logging proxy-server')
+            'container-quotas account-quotas slo dlo versioned_writes symlink '
+            'proxy-logging proxy-server')
         assert conf['filter:container-quotas']['use'] == 'egg:swift#container_quotas'
         assert conf['filter:account-quotas']['use'] == 'egg:swift#account_quotas'
         assert conf['DEFAULT']['bind_port'] == '8080'
@@ -90,6 +91,9 @@ class TestConfText:
         assert conf['filter:proxy-logging']['use'] == 'egg:swift#proxy_logging'
         assert conf['filter:list-endpoints']['use'] == 'egg:swift#list_endpoints'
         assert conf['filter:etag-quoter']['use'] == 'egg:swift#etag_quoter'
+        versioning = conf['filter:versioned_writes']
+        assert versioning['use'] == 'egg:swift#versioned_writes'
+        assert versioning['allow_versioned_writes'] == 'true'
 
     def test_internal_client_and_memcache_conf(self):
         layout = saio_conf.Layout(root='/srv/s', memcached_port=31211)
