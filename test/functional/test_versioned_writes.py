@@ -218,3 +218,29 @@ def test_swift_cli_workflow(web, tmp_path):
     web.swift_cli('delete', container, 'file.txt')
     assert web.raw('GET', '/%s/file.txt' % container).body == b'two'
     assert web.swift_cli('list', archive).split() == names[:1]
+
+
+def test_copy_onto_a_versioned_object_archives_it_and_post_does_not(web, stack):
+    container, archive = stack
+    put(web, '/%s/obj' % container, b'original')
+    put(web, '/%s/other' % container, b'copied in')
+    resp = web.raw('COPY', '/%s/other' % container,
+                   headers={'Destination': '%s/obj' % container})
+    assert resp.status == 201
+    assert web.raw('GET', '/%s/obj' % container).body == b'copied in'
+    [item] = listing(web, archive, prefix='003obj/')
+    assert web.raw('GET', '/%s/%s' % (archive, item['name'])).body == b'original'
+    assert web.raw('POST', '/%s/obj' % container,
+                   headers={'X-Object-Meta-Color': 'red'}).status == 202
+    assert len(listing(web, archive, prefix='003obj/')) == 1
+
+
+def test_unicode_object_names_count_bytes(web, stack):
+    container, archive = stack
+    path = '/%s/%s' % (container, '%C5%9Dnow')     # 'ŝnow', 5 bytes in UTF-8
+    put(web, path, b'1')
+    put(web, path, b'2')
+    [item] = listing(web, archive)
+    assert item['name'].startswith('005\u015dnow/')
+    assert web.raw('DELETE', path).status == 204
+    assert web.raw('GET', path).body == b'1'

@@ -1,6 +1,8 @@
 """versioned_writes, container side: X-Versions-Location / X-History-Location stored
 as sysmeta, removal headers, errors, allow_versioned_writes states, /info, config."""
 
+import json
+
 import pytest
 
 from swift.common.config import ConfigError
@@ -159,3 +161,10 @@ def test_config_states():
     assert err.value.option == 'allow_object_versioning'
     factory = versioned_writes.filter_factory({}, allow_versioned_writes='true')
     assert isinstance(factory(FakeVersionedProxy()), VersionedWritesMiddleware)
+
+
+def test_info_section_matches_swift_2_38s_golden_info():
+    with open('/work/shared/fixtures/swift-2.38/wire/info.pretty.json') as fp:
+        golden = json.load(fp)['versioned_writes']
+    mw, app = make('true')
+    assert app.info_registry.public_info()['versioned_writes'] == golden
