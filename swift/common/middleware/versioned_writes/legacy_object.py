@@ -133,7 +133,8 @@ class LegacyVersioning:
         authorize = req.environ.get('swift.authorize')
         if not authorize:
             return
-        req.acl = container_info.get('write_acl')
+        # the auth hook reads the ACL from the request, as the proxy sets it
+        req.acl = container_info.get('write_acl')  # type: ignore[attr-defined]
         denial = authorize(req)
         if denial:
             raise EarlyResponse(denial)
