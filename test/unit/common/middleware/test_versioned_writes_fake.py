@@ -27,6 +27,7 @@ class FakeVersionedProxy(FakeSwift):
         super().__init__()
         self.container_meta = {}
         self.now = 1700000000.0
+        self.page_size = 10000      # listing items per page (container_listing_limit)
 
     def make_container(self, path, **headers):
         self.containers.add(path)
@@ -95,7 +96,7 @@ class FakeVersionedProxy(FakeSwift):
             names = [n for n in reversed(names) if not marker or n < marker]
         else:
             names = [n for n in names if n > marker]
-        names = names[:int(params.get('limit', 10000))]
+        names = names[:min(self.page_size, int(params.get('limit', 10000)))]
         items = []
         for name in names:
             stored, data = self.objects[path + '/' + name]

@@ -361,3 +361,27 @@ def test_stack_delete_with_a_marker_on_top_and_no_object_restores_the_older():
     assert body_of(app, '/v1/a/c/o') == b'v3'
     remaining = [body_of(app, '/v1/a/ver sions/' + n) for n in archived(app)]
     assert remaining == [b'v1', b'v2']       # v3 restored, marker gone
+
+
+def test_stack_delete_pages_through_the_archive_listing():
+    mw, app = make()
+    app.page_size = 1
+    for body in (b'v1', b'v2', b'v3', b'v4'):
+        request(mw, '/v1/a/c/o', 'PUT', body=body)
+    names = archived(app)
+    for gone in names[1:]:          # v2 and v3 vanish: v1 is on the third page
+        app.register('GET', '/v1/a/ver sions/' + gone, 404)
+    assert request(mw, '/v1/a/c/o', 'DELETE').status_int == 204
+    assert body_of(app, '/v1/a/c/o') == b'v1'
+    listings = [c for c in app.calls_of('GET') if c.path == '/v1/a/ver sions']
+    assert [c.query.split('&')[2] for c in listings] == [
+        'marker=', 'marker=' + names[2].replace('/', '%2F'),
+        'marker=' + names[1].replace('/', '%2F')]
+
+
+def test_stack_delete_with_a_garbled_listing_is_500_and_keeps_the_object():
+    mw, app = make()
+    app.store('/v1/a/c/o', b'keep')
+    app.register('GET', '/v1/a/ver sions', 200, body=b'not json')
+    assert request(mw, '/v1/a/c/o', 'DELETE').status_int == 500
+    assert body_of(app, '/v1/a/c/o') == b'keep'
