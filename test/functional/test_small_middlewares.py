@@ -268,10 +268,12 @@ def edge(cluster, tmp_path_factory):
             extra.write(fp)
         try:
             proxy.start()
-            assert cluster.raw('PUT', '/' + container,
-                               headers={'X-Container-Read': '.r:*'}).status == 201
-            assert cluster.raw('PUT', '/%s/index.html' % container,
-                               body=b'<h1>hello</h1>').status == 201
+            assert cluster.raw('PUT', '/' + container, headers={
+                'X-Container-Read': '.r:*,.rlistings',
+                'X-Container-Meta-Web-Listings': 'true'}).status == 201
+            for obj, body in (('index.html', b'<h1>hello</h1>'), ('dir/a.txt', b'a')):
+                assert cluster.raw('PUT', '/%s/%s' % (container, obj),
+                                   body=body).status == 201
             yield proxy, dns_server, container
         finally:
             proxy.stop()
@@ -349,3 +351,16 @@ def test_read_only_account_set_by_reseller(edge):
                      **raw).status == 204
     assert proxy.raw('PUT', '/c', **raw).status == 201
     assert proxy.raw('HEAD', '', **raw).headers['x-account-read-only'] == 'false'
+
+
+def test_domain_remap_turns_staticweb_redirects_back_into_host_style(edge):
+    proxy, _dns, container = edge
+    if 'staticweb' not in _info(proxy):
+        pytest.skip('staticweb is not in the pipeline')
+    host = '%s.auth-test.example.com' % container
+    status, headers, _body = _edge_get(edge, host, '/dir')
+    assert status == 301
+    assert headers['location'] in ('http://%s/dir/' % host, '/dir/')
+    status, _headers, body = _edge_get(edge, host, '/dir/')
+    assert status == 200
+    assert b'a.txt' in body
