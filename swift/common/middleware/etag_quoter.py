@@ -1,5 +1,6 @@
 # RFC 7232 section 2.3 quoted ETags (Swift's etag_quoter). Swift answers object ETags
-# as bare hex digests; some clients and CDNs need them double-quoted. Rules (Swift 2.38):
+# as bare hex digests; some clients and CDNs need them double-quoted. Rules (Swift 2.38),
+# for /<valid api version>/... paths only (anything else passes untouched):
 #   * account/container PUT/POST may carry X-Account-Rfc-Compliant-Etags /
 #     X-Container-Rfc-Compliant-Etags: a value is stored as the sysmeta
 #     X-{Account,Container}-Sysmeta-Rfc-Compliant-Etags ('True'/'False' after Swift's
@@ -15,6 +16,7 @@
 """etag_quoter middleware."""
 
 from swift.common.config import config_true_value
+from swift.common.constraints import Constraints
 from swift.common.http_status import is_success
 from swift.common.swob import Request
 from swift.proxy.controllers.info import register_swift_info
@@ -34,19 +36,26 @@ class EtagQuoterMiddleware:
     """See the module doc.
 
     :param app: next WSGI app.
-    :param conf: paste conf: ``enable_by_default`` (false).
+    :param conf: paste conf: ``enable_by_default`` (false), ``swift_dir`` (for
+        swift.conf's valid_api_versions).
+    :param constraints: :class:`Constraints` (default read from swift_dir).
     """
 
-    def __init__(self, app, conf=None):
+    def __init__(self, app, conf=None, *, constraints=None):
+        conf = conf or {}
         self.app = app
-        self.enable_by_default = config_true_value(
-            (conf or {}).get('enable_by_default', 'false'))
+        self.enable_by_default = config_true_value(conf.get('enable_by_default', 'false'))
+        if constraints is None:
+            constraints = Constraints.from_swift_dir(conf.get('swift_dir', '/etc/swift'))
+        self.valid_api_versions = constraints.valid_api_versions
 
     def __call__(self, env, start_response):
         req = Request(env)
         try:
-            _version, _account, container, obj = req.split_path(2, 4, True)
+            version, _account, container, obj = req.split_path(2, 4, True)
         except ValueError:
+            return self.app(env, start_response)
+        if version not in self.valid_api_versions:
             return self.app(env, start_response)
         if obj is None:
             kind = 'Container' if container else 'Account'

@@ -1,5 +1,6 @@
 import pytest
 
+from swift.common.constraints import Constraints
 from swift.common.middleware import etag_quoter
 from swift.common.middleware.etag_quoter import EtagQuoterMiddleware, quote_etag
 from swift.common.swob import Request
@@ -23,7 +24,7 @@ def make(account_flag=None, container_flag=None, account_status=204,
     for method in ('GET', 'HEAD'):
         app.register(method, OBJECT, 200, object_headers, b'')
     app.register('PUT', OBJECT, 201, object_headers)
-    return EtagQuoterMiddleware(app, conf), app
+    return EtagQuoterMiddleware(app, conf, constraints=Constraints()), app
 
 
 def etag_of(mw, method='GET', path=OBJECT):
@@ -92,7 +93,7 @@ def test_info_lookups_are_tagged_eq():
 def test_client_flag_is_stored_as_sysmeta(kind, path):
     app = FakeSwift()
     app.register('POST', path, 204)
-    mw = EtagQuoterMiddleware(app, {})
+    mw = EtagQuoterMiddleware(app, {}, constraints=Constraints())
     client = 'X-%s-Rfc-Compliant-Etags' % kind
     sysmeta = 'X-%s-Sysmeta-Rfc-Compliant-Etags' % kind
     for value, stored in (('true', 'True'), ('on', 'True'), ('false', 'False'),
@@ -111,7 +112,7 @@ def test_client_flag_is_stored_as_sysmeta(kind, path):
 def test_sysmeta_flag_shown_back_under_client_name(kind, path):
     app = FakeSwift()
     app.register('HEAD', path, 204, {'X-%s-Sysmeta-Rfc-Compliant-Etags' % kind: 'True'})
-    mw = EtagQuoterMiddleware(app, {})
+    mw = EtagQuoterMiddleware(app, {}, constraints=Constraints())
     resp = Request.blank(path, method='HEAD').get_response(mw)
     assert resp.headers['X-%s-Rfc-Compliant-Etags' % kind] == 'True'
 
@@ -120,13 +121,29 @@ def test_non_swift_paths_pass_through():
     mw, app = make(enable_by_default='true')
     app.register('GET', '/info', 200, {'Etag': 'x'})
     assert etag_of(mw, path='/info') == 'x'
+    app.register('GET', '/auth/v1.0/c/o', 200, {'Etag': 'y'})
+    assert etag_of(mw, path='/auth/v1.0/c/o') == 'y'   # not an API version
     assert app.calls_of('HEAD') == []
+
+
+def test_valid_api_versions_from_swift_conf(tmp_path):
+    (tmp_path / 'swift.conf').write_text(
+        '[swift-constraints]\nvalid_api_versions = v1, v2\n')
+    app = FakeSwift()
+    app.register('HEAD', '/v2/AUTH_test', 204, {})
+    app.register('HEAD', '/v2/AUTH_test/c', 204, {})
+    app.register('GET', '/v2/AUTH_test/c/o', 200, {'Etag': ETAG})
+    app.register('GET', '/v1.0/AUTH_test/c/o', 200, {'Etag': ETAG})
+    mw = etag_quoter.filter_factory({}, swift_dir=str(tmp_path),
+                                    enable_by_default='true')(app)
+    assert etag_of(mw, path='/v2/AUTH_test/c/o') == '"%s"' % ETAG
+    assert etag_of(mw, path='/v1.0/AUTH_test/c/o') == ETAG
 
 
 def test_info_section():
     for conf, expected in (({}, False), ({'enable_by_default': 'yes'}, True)):
         app = FakeSwift()
         app.info_registry = InfoRegistry()
-        etag_quoter.filter_factory({}, **conf)(app)
+        etag_quoter.filter_factory({'swift_dir': '/nonexistent'}, **conf)(app)
         assert app.info_registry.sections['etag_quoter'] == {
             'enable_by_default': expected}
