@@ -86,18 +86,21 @@ def archive_name(object_name: str, timestamp) -> str:
     return archive_prefix(object_name) + Timestamp(timestamp).internal
 
 
-def source_timestamp(resp: Response):
+def source_timestamp(resp: Response) -> Timestamp:
     """The version timestamp of a source GET: X-Timestamp, else Last-Modified.
 
-    :raises HTTPServiceUnavailable: neither header (cannot name the version).
+    :raises HTTPServiceUnavailable: no valid one (cannot name the version).
     """
     value = resp.headers.get('X-Timestamp')
     if value:
-        return value
+        try:
+            return Timestamp(value)
+        except ValueError:
+            pass
     seconds = parse_http_date(resp.headers.get('Last-Modified'))
     if seconds is None:
         raise HTTPServiceUnavailable()
-    return seconds
+    return Timestamp(seconds)
 
 
 class LegacyVersioning:
@@ -179,7 +182,8 @@ class LegacyVersioning:
             key.lower() not in NOT_COPIED and not key.lower().startswith('x-backend-')))
         slo_size = put_req.headers.get('X-Object-Sysmeta-Slo-Size')
         if slo_size:
-            put_req.headers['Content-Type'] += '; swift_bytes=' + slo_size
+            put_req.headers['Content-Type'] = '%s; swift_bytes=%s' % (
+                put_req.headers.get('Content-Type', 'application/octet-stream'), slo_size)
             put_req.environ['swift.content_type_overridden'] = True
         reader = IterReader(source.app_iter)
         put_req.environ['wsgi.input'] = reader
@@ -206,8 +210,12 @@ class LegacyVersioning:
             close_if_possible(source.app_iter)
             return
         self.check_response(req, source)
-        path = '/%s/%s/%s/%s' % (version, account, archive,
-                                 archive_name(obj, source_timestamp(source)))
+        try:
+            stamp = source_timestamp(source)
+        except HTTPServiceUnavailable:
+            close_if_possible(source.app_iter)
+            raise
+        path = '/%s/%s/%s/%s' % (version, account, archive, archive_name(obj, stamp))
         req.environ['QUERY_STRING'] = ''
         put_resp = self.put_copy(req, path, source)
         self.check_response(req, put_resp)
@@ -275,6 +283,10 @@ class LegacyVersioning:
                 raise ListingError(resp.status_int)
             if not page:
                 return
+            if not isinstance(page, list) or not all(
+                    isinstance(item, dict) and isinstance(item.get('name'), str)
+                    for item in page):
+                raise ListingError(resp.status_int)    # not a container listing
             yield from page
             marker = bytes_to_wsgi(page[-1]['name'].encode('utf-8'))
 

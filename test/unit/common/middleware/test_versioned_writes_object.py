@@ -385,3 +385,23 @@ def test_stack_delete_with_a_garbled_listing_is_500_and_keeps_the_object():
     app.register('GET', '/v1/a/ver sions', 200, body=b'not json')
     assert request(mw, '/v1/a/c/o', 'DELETE').status_int == 500
     assert body_of(app, '/v1/a/c/o') == b'keep'
+
+
+def test_a_source_without_a_usable_timestamp_is_503():
+    mw, app = make()
+    app.put_object('/v1/a/c/o', b'keep', {'X-Timestamp': 'garbage'})
+    app.objects['/v1/a/c/o'][0].pop('Last-Modified')
+    assert request(mw, '/v1/a/c/o', 'PUT', body=b'new').status_int == 503
+    assert body_of(app, '/v1/a/c/o') == b'keep'
+    app.objects['/v1/a/c/o'][0]['Last-Modified'] = 'Sun, 29 Nov 2026 22:00:00 GMT'
+    assert request(mw, '/v1/a/c/o', 'PUT', body=b'new').status_int == 201
+    assert archived(app) == ['001o/1795989600.00000']
+
+
+@pytest.mark.parametrize('listing', [b'{"name": "x"}', b'[1, 2]', b'[{"bytes": 1}]'])
+def test_stack_delete_with_a_listing_of_the_wrong_shape_is_500(listing):
+    mw, app = make()
+    app.store('/v1/a/c/o', b'keep')
+    app.register('GET', '/v1/a/ver sions', 200, body=listing)
+    assert request(mw, '/v1/a/c/o', 'DELETE').status_int == 500
+    assert body_of(app, '/v1/a/c/o') == b'keep'
