@@ -20,8 +20,8 @@ DAEMON_SECTIONS = {
 }
 PROXY_PIPELINE = ('catch_errors gatekeeper healthcheck list-endpoints proxy-logging '
                   'cache etag-quoter '
-                  'listing_formats bulk tempurl crossdomain ratelimit tempauth formpost '
-                  'staticweb copy container-quotas account-quotas slo dlo '
+                  'listing_formats bulk tempurl crossdomain ratelimit s3api tempauth '
+                  'formpost staticweb copy container-quotas account-quotas slo dlo '
                   'versioned_writes symlink '
                   'proxy-logging proxy-server')
 TEMPAUTH_USERS = (
@@ -50,7 +50,8 @@ DEFAULT_FILTERS = {'healthcheck': 'egg:swift#healthcheck', 'recon': 'egg:swift#r
                    'dlo': 'egg:swift#dlo', 'slo': 'egg:swift#slo',
                    'tempurl': 'egg:swift#tempurl', 'formpost': 'egg:swift#formpost',
                    'staticweb': 'egg:swift#staticweb', 'symlink': 'egg:swift#symlink',
-                   'versioned_writes': 'egg:swift#versioned_writes'}
+                   'versioned_writes': 'egg:swift#versioned_writes',
+                   's3api': 'egg:swift#s3api'}
 
 
 def default_dir():

@@ -218,6 +218,9 @@ class TempAuth:
             return self.handle_auth(env, start_response)
         token = env.get('HTTP_X_AUTH_TOKEN', env.get('HTTP_X_STORAGE_TOKEN'))
         service_token = env.get('HTTP_X_SERVICE_TOKEN')
+        s3_details = env.get('s3api.auth_details')
+        if s3_details:
+            return self.handle_s3(env, start_response, s3_details)
         if token and token.startswith(self.reseller_prefix):
             groups = self.get_groups(env, token)
             if groups and service_token:
@@ -239,6 +242,41 @@ class TempAuth:
         elif 'swift.authorize' not in env:
             env['swift.authorize'] = self.denied_response
         return self.app(env, start_response)
+
+    def handle_s3(self, env, start_response, details):
+        """A request signed for S3 (Swift's tempauth with s3api): check the signature
+        with the user's key through ``details['check_signature']``, put the account id
+        in place of the access key in the path and authorize as that user; a bad
+        signature or unknown access key is a 401 (s3api turns it into the S3 error).
+        """
+        groups = self.s3_groups(env, details)
+        if not groups:
+            return self._unauthorized(Request(env), 'unknown')(env, start_response)
+        env['REMOTE_USER'] = groups
+        env['swift.authorize'] = self.authorize
+        env['swift.clean_acl'] = clean_acl
+        if RESELLER_ADMIN_GROUP in groups.split(','):
+            env['reseller_request'] = True
+        return self.app(env, start_response)
+
+    def s3_groups(self, env, details):
+        """Groups of the user an S3 signature names, or None (Swift's get_groups
+        s3 branch).
+
+        :param details: ``s3api.auth_details``: ``access_key`` (``account:user``) and
+            ``check_signature(key) -> bool``.
+        """
+        account_user = details.get('access_key')
+        record = self.users.get(account_user)
+        check = details.get('check_signature')
+        if record is None or check is None or not check(record['key']):
+            return None
+        account_id = record['url'].rstrip('/').rsplit('/', 1)[-1]
+        env['PATH_INFO'] = env.get('PATH_INFO', '').replace(account_user, account_id, 1)
+        groups = self.user_groups(account_user, record, account_id)
+        if self.require_groups and not set(self.require_groups) & set(groups.split(',')):
+            return None
+        return groups
 
     def _is_definitive(self, path):
         try:
