@@ -72,7 +72,7 @@ class TestConfText:
         assert conf['pipeline:main']['pipeline'] == (
             'catch_errors gatekeeper healthcheck list-endpoints proxy-logging cache '
             'etag-quoter listing_formats '
-            'bulk tempurl crossdomain ratelimit tempauth formpost staticweb copy '
+            'bulk tempurl crossdomain ratelimit s3api tempauth formpost staticweb copy '
             'container-quotas account-quotas slo dlo versioned_writes symlink '
             'proxy-logging proxy-server')
         assert conf['filter:container-quotas']['use'] == 'egg:swift#container_quotas'
@@ -91,6 +91,7 @@ class TestConfText:
         assert conf['filter:proxy-logging']['use'] == 'egg:swift#proxy_logging'
         assert conf['filter:list-endpoints']['use'] == 'egg:swift#list_endpoints'
         assert conf['filter:etag-quoter']['use'] == 'egg:swift#etag_quoter'
+        assert conf['filter:s3api']['use'] == 'egg:swift#s3api'
         versioning = conf['filter:versioned_writes']
         assert versioning['use'] == 'egg:swift#versioned_writes'
         assert versioning['allow_versioned_writes'] == 'true'
