@@ -202,8 +202,11 @@ def uploaded_parts(s3req, app, upload_id=None):
     while True:
         page = listing(s3req, app, segments_container(s3req.bucket), None,
                        prefix=prefix, marker=marker, limit=LISTING_PAGE)
+        native_prefix = wsgi_to_str(prefix)
         for item in page:
-            rest = item['name'][len(wsgi_to_str(prefix)):]
+            if not item.get('name', '').startswith(native_prefix):
+                continue
+            rest = item['name'][len(native_prefix):]
             if rest.isdigit():
                 parts[int(rest)] = item
         if len(page) < LISTING_PAGE:

@@ -284,6 +284,9 @@ class S3Request:
                                                self._chunk_signer, self.auth.signature)
             return self.body_reader, decoded
         if payload != signing.UNSIGNED_PAYLOAD:
+            if length == 0 and payload.lower() != signing.EMPTY_SHA256:
+                # nothing will be read, so check the (empty) body here
+                raise errors.XAmzContentSHA256Mismatch()
             self.body_reader = HashingInput(env['wsgi.input'], length, payload)
             return self.body_reader, length
         return env['wsgi.input'], length

@@ -3,6 +3,7 @@ and a pipeline ``S3ApiMiddleware -> TempAuth -> fake proxy``."""
 
 import calendar
 import io
+import json
 import time
 import urllib.parse
 
@@ -14,7 +15,8 @@ from swift.common.middleware.s3api import S3ApiConfig, S3ApiMiddleware
 from swift.common.middleware.tempauth import TempAuth
 from swift.common.swob import Request, Response
 from test.helpers.fake_clock import FakeClock
-from test.helpers.fake_swift import FakeSwift
+from swift.common.header_key_dict import HeaderKeyDict
+from test.helpers.fake_swift import Call, FakeSwift
 
 ACCESS_KEY, SECRET_KEY = 'test:tester', 'testing'
 HOST = '127.0.0.1:8080'
@@ -64,29 +66,65 @@ def sign(method, path, body=b'', headers=None, version='v4', secret=SECRET_KEY,
 
 
 class ProxyLikeSwift(FakeSwift):
-    """FakeSwift reading request bodies like the proxy does: a read error is a 499
-    and nothing is stored; container GETs answer canned JSON listings."""
+    """FakeSwift reading request bodies like the proxy does (a read error is a 499 and
+    nothing is stored), answering container GETs with JSON listings of its objects
+    (prefix, delimiter, marker, limit; the hash is the container-update override etag
+    when one was stored) or with canned ``listings``."""
 
     def __init__(self):
         super().__init__()
         self.listings = {}
 
     def __call__(self, env, start_response):
-        body_file = env['wsgi.input']
         try:
-            data = body_file.read()
+            data = env['wsgi.input'].read()
         except ValueError:
             return Response(status=499)(env, start_response)
         env['wsgi.input'] = io.BytesIO(data)
         req = Request(env)
-        if req.method == 'GET' and req.path_info in self.listings and \
-                'swift.authorize' in env and not env['swift.authorize'](req):
-            import json
-            self.calls.append(('GET', req.path_info, req.query_string))
-            return Response(status=200, body=json.dumps(self.listings[req.path_info]),
+        if req.method == 'GET' and req.path_info.count('/') == 3 and \
+                (req.path_info in self.listings or req.path_info in self.containers):
+            self.calls.append(Call('GET', req.path_info, req.query_string,
+                                   HeaderKeyDict(req.headers.items()), b'', env))
+            denial = env['swift.authorize'](req) if 'swift.authorize' in env else None
+            if denial:
+                return denial(env, start_response)
+            body = json.dumps(self.listing(req)).encode('utf-8')
+            return Response(status=200, body=body,
                             headers={'Content-Type': 'application/json'})(
                 env, start_response)
         return super().__call__(env, start_response)
+
+    def listing(self, req):
+        """The JSON listing a container GET asks for."""
+        path = req.path_info
+        if path in self.listings:
+            return self.listings[path]
+        params = req.params
+        prefix, delimiter = params.get('prefix', ''), params.get('delimiter', '')
+        marker, limit = params.get('marker', ''), int(params.get('limit', 10000))
+        entries = []
+        for name in sorted(n[len(path) + 1:] for n in self.objects
+                           if n.startswith(path + '/')):
+            if not name.startswith(prefix) or name <= marker:
+                continue
+            rest = name[len(prefix):]
+            if delimiter and delimiter in rest:
+                subdir = prefix + rest[:rest.index(delimiter) + len(delimiter)]
+                if subdir > marker and (not entries or
+                                        entries[-1].get('subdir') != subdir):
+                    entries.append({'subdir': subdir})
+            else:
+                headers, body = self.objects[path + '/' + name]
+                etag = headers.get(
+                    'X-Object-Sysmeta-Container-Update-Override-Etag') or headers['Etag']
+                entries.append({'name': name, 'bytes': len(body), 'hash': etag,
+                                'last_modified': '2026-11-30T01:00:00.000000',
+                                'content_type': headers.get('Content-Type')})
+            if len(entries) >= limit:
+                break
+        return [{k: (v.encode('latin-1').decode('utf-8') if isinstance(v, str) else v)
+                 for k, v in e.items()} for e in entries]
 
 
 def pipeline(conf=None, clock=None):
