@@ -25,14 +25,14 @@ HOST = '127.0.0.1:8080'
 
 
 def sign(method, path, body=b'', headers=None, version='v4', secret=SECRET_KEY,
-         access_key=ACCESS_KEY, query_expires=3600, region='us-east-1'):
+         access_key=ACCESS_KEY, query_expires=3600, region='us-east-1', host=HOST):
     """A WSGI environ for ``method path`` signed by botocore now (botocore reads the
     real clock; tests give the middleware a FakeClock set to :func:`signed_at`).
 
     :param path: quoted path with optional query (``/b/k?uploads``).
     :param version: 'v4', 'v4-query', 'v2', 'v2-query'.
     """
-    url = 'http://%s%s' % (HOST, path)
+    url = 'http://%s%s' % (host, path)
     request = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
     credentials = Credentials(access_key, secret)
     if version == 'v4':
@@ -48,7 +48,7 @@ def sign(method, path, body=b'', headers=None, version='v4', secret=SECRET_KEY,
     env = Request.blank('/').environ
     env.update({'REQUEST_METHOD': method, 'RAW_PATH_INFO': parsed.path,
                 'PATH_INFO': urllib.parse.unquote(parsed.path, encoding='latin-1'),
-                'QUERY_STRING': parsed.query, 'HTTP_HOST': HOST,
+                'QUERY_STRING': parsed.query, 'HTTP_HOST': host,
                 'swift.trans_id': 'tx0123456789abcdef0123456789abcdef'})
     for name, value in request.headers.items():
         if isinstance(value, bytes):

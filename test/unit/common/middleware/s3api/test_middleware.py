@@ -360,3 +360,15 @@ def test_head_error_has_no_body(s3):
 def test_host_header_is_kept_for_the_signature():
     env = sign('GET', '/bucket/k')
     assert env['HTTP_HOST'] == HOST
+
+
+def test_virtual_hosted_style():
+    app, swift, _clock = pipeline({'storage_domain': 'S3.Example.com'})
+    swift.containers.add('/v1/AUTH_test/vbucket')
+    env = sign('PUT', '/dir/key', body=b'v', host='vbucket.s3.example.com:8080')
+    status, _headers, body = call(app, env)
+    assert status == 200, body
+    assert '/v1/AUTH_test/vbucket/dir/key' in swift.objects
+    status, _headers, body = call(app, sign('GET', '/dir/key',
+                                            host='vbucket.s3.example.com'))
+    assert (status, body) == (200, b'v')
