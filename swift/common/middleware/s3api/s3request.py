@@ -219,7 +219,8 @@ class S3Request:
         when = parse_amz_date(amz_date)
         if when is None:
             raise errors.AuthorizationQueryParametersError(
-                'X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'"')
+                'X-Amz-Date must be in the ISO8601 Long Format '
+                '"yyyyMMdd\'T\'HHmmss\'Z\'"')
         now = self.clock.time()
         if now > when + expires_s:
             raise errors.AccessDenied('Request has expired', Expires=time.strftime(

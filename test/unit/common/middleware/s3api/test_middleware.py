@@ -179,7 +179,8 @@ def _chunked_env(chunks, tamper=False):
     amz_date = time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())
     decoded = sum(len(c) for c in chunks)
     env = sign('GET', '/bucket/chunky')   # a template environ
-    for key in [k for k in env if k.startswith('HTTP_X_AMZ') or k == 'HTTP_AUTHORIZATION']:
+    for key in [k for k in env
+                if k.startswith('HTTP_X_AMZ') or k == 'HTTP_AUTHORIZATION']:
         del env[key]
     env.update({'REQUEST_METHOD': 'PUT', 'HTTP_X_AMZ_DATE': amz_date,
                 'HTTP_X_AMZ_CONTENT_SHA256': signing.STREAMING_PAYLOAD,

@@ -148,10 +148,11 @@ def test_abort(s3):
     app, swift = s3
     upload_id = start(app)
     upload(app, upload_id, 1, b'data')
-    status, _headers, _body = call(app, sign('DELETE', '/bucket/obj?uploadId=' + upload_id))
+    abort_path = '/bucket/obj?uploadId=' + upload_id
+    status, _headers, _body = call(app, sign('DELETE', abort_path))
     assert status == 204
     assert not [n for n in swift.objects if n.startswith(SEGMENTS)]
-    status, _headers, body = call(app, sign('DELETE', '/bucket/obj?uploadId=' + upload_id))
+    status, _headers, body = call(app, sign('DELETE', abort_path))
     assert (status, error_code(body)) == (404, 'NoSuchUpload')
 
 

@@ -31,7 +31,8 @@ def test_get_vanilla_of_the_sigv4_test_suite():
     to_sign = signing.v4_string_to_sign('20150830T123600Z', credential.scope, canonical)
     assert to_sign == (b'AWS4-HMAC-SHA256\n20150830T123600Z\n'
                        b'20150830/us-east-1/service/aws4_request\n'
-                       b'bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1c25292927e63')
+                       b'bb579772317eb040ac9ed261061d46c1'
+                       b'f17a8133879d6129b6e1c25292927e63')
     key = signing.v4_signing_key('wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', credential)
     assert signing.v4_signature(key, to_sign) == (
         '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31')
