@@ -260,16 +260,11 @@ def list_parts(s3req, app):
     return xml_response(root)
 
 
-def list_uploads(s3req, app):
-    """GET /<bucket>?uploads."""
-    check_bucket(s3req, app)
-    params = s3req.params
-    max_uploads = _int_param(s3req, 'max-uploads', 1000, 1000)
-    prefix = params.get('prefix', '')
-    delimiter = params.get('delimiter', '')
-    key_marker = wsgi_to_str(params.get('key-marker', ''))
-    id_marker = params.get('upload-id-marker', '')
+def _gather_uploads(s3req, app, prefix, delimiter, key_marker, id_marker):
+    """([(key, upload id, listing entry)], {common prefixes}) of a bucket, after
+    the markers (native strs but ``prefix``, a WSGI str)."""
     uploads, prefixes = [], set()
+    native_prefix, native_delimiter = wsgi_to_str(prefix), wsgi_to_str(delimiter)
     marker = None
     while True:
         page = listing(s3req, app, segments_container(s3req.bucket), None,
@@ -277,25 +272,36 @@ def list_uploads(s3req, app):
         for item in page:
             key, _sep, upload_id = item['name'].rpartition('/')
             if not key or not upload_id or upload_id.isdigit():
+                continue   # a part, not an upload marker
+            if key_marker and (key, upload_id) <= (key_marker, id_marker or '\uffff'):
                 continue
-            if (key, upload_id) <= (key_marker, id_marker or '\uffff') \
-                    and key_marker:
-                continue
-            rest = key[len(wsgi_to_str(prefix)):]
-            if delimiter and wsgi_to_str(delimiter) in rest:
-                cut = rest.index(wsgi_to_str(delimiter)) + len(wsgi_to_str(delimiter))
-                prefixes.add(wsgi_to_str(prefix) + rest[:cut])
+            rest = key[len(native_prefix):]
+            if native_delimiter and native_delimiter in rest:
+                cut = rest.index(native_delimiter) + len(native_delimiter)
+                prefixes.add(native_prefix + rest[:cut])
                 continue
             uploads.append((key, upload_id, item))
         if len(page) < LISTING_PAGE:
-            break
+            return uploads, prefixes
         marker = str_to_wsgi(page[-1]['name'])
+
+
+def list_uploads(s3req, app):
+    """GET /<bucket>?uploads."""
+    check_bucket(s3req, app)
+    params = s3req.params
+    max_uploads = _int_param(s3req, 'max-uploads', 1000, 1000)
+    prefix, delimiter = params.get('prefix', ''), params.get('delimiter', '')
+    key_marker = wsgi_to_str(params.get('key-marker', ''))
+    id_marker = wsgi_to_str(params.get('upload-id-marker', ''))
+    uploads, prefixes = _gather_uploads(s3req, app, prefix, delimiter, key_marker,
+                                        id_marker)
     truncated = len(uploads) > max_uploads
     uploads = uploads[:max_uploads]
     root = new_element('ListMultipartUploadsResult')
     sub_element(root, 'Bucket', wsgi_to_str(s3req.bucket))
     sub_element(root, 'KeyMarker', key_marker)
-    sub_element(root, 'UploadIdMarker', wsgi_to_str(id_marker))
+    sub_element(root, 'UploadIdMarker', id_marker)
     sub_element(root, 'NextKeyMarker', uploads[-1][0] if uploads else '')
     sub_element(root, 'NextUploadIdMarker', uploads[-1][1] if uploads else '')
     if delimiter:

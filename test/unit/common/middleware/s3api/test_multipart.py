@@ -176,3 +176,22 @@ def test_start_in_missing_bucket(s3):
     app, _swift = s3
     status, _headers, body = call(app, sign('POST', '/nobucket/obj?uploads'))
     assert (status, error_code(body)) == (404, 'NoSuchBucket')
+
+
+def test_list_uploads_prefix_delimiter_markers(s3):
+    app, _swift = s3
+    ids = {key: start(app, key) for key in ('a/1', 'a/2', 'b', 'c')}
+    status, _headers, body = call(app, sign('GET', '/bucket?uploads&delimiter=%2F'))
+    root = ElementTree.fromstring(body)
+    assert [u.find(NS + 'Key').text for u in root.findall(NS + 'Upload')] == ['b', 'c']
+    assert [p.find(NS + 'Prefix').text for p in root.findall(NS + 'CommonPrefixes')] \
+        == ['a/']
+    status, _headers, body = call(app, sign('GET', '/bucket?uploads&prefix=a%2F'))
+    root = ElementTree.fromstring(body)
+    assert [u.find(NS + 'UploadId').text for u in root.findall(NS + 'Upload')] == [
+        ids['a/1'], ids['a/2']]
+    status, _headers, body = call(app, sign('GET', '/bucket?uploads&key-marker=b'
+                                            '&max-uploads=1'))
+    root = ElementTree.fromstring(body)
+    assert [u.find(NS + 'Key').text for u in root.findall(NS + 'Upload')] == ['c']
+    assert root.find(NS + 'IsTruncated').text == 'false'
