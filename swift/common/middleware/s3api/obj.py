@@ -6,7 +6,8 @@
 #     as the Swift Etag (a 422 is BadDigest); the body goes through the sha256 /
 #     aws-chunked verifier (s3request.body_input);
 #   * PUT with x-amz-copy-source is a Swift copy (X-Copy-From, the copy middleware),
-#     after a HEAD of the source that evaluates x-amz-copy-source-if-*;
+#     after a HEAD of the source that evaluates x-amz-copy-source-if-*; a Range header
+#     is refused (InvalidArgument, as Swift 2.38);
 #     x-amz-metadata-directive REPLACE sends X-Fresh-Metadata;
 #   * DELETE of a multipart (SLO) object deletes its segments too
 #     (multipart-manifest=delete); deleting a missing key is a success.
@@ -259,6 +260,11 @@ def copy_object(s3req, app):
     """PUT with x-amz-copy-source (CopyObject)."""
     if s3req.environ.get('CONTENT_LENGTH') not in (None, '', '0'):
         raise errors.InvalidRequest('Copy requests require a zero byte body')
+    if 'HTTP_RANGE' in s3req.environ:
+        # Swift 2.38's s3api: a Range would make the copy a part of its source
+        raise errors.InvalidArgument('Range is not supported for CopyObject',
+                                     ArgumentName='Range',
+                                     ArgumentValue=s3req.environ['HTTP_RANGE'])
     source_bucket, source_key = parse_copy_source(s3req)
     directive = s3req.environ.get('HTTP_X_AMZ_METADATA_DIRECTIVE', 'COPY')
     if directive not in ('COPY', 'REPLACE'):

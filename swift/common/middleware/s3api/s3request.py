@@ -133,9 +133,10 @@ class S3Request:
     # -- who
     def _parse_auth(self):
         header = self.environ.get('HTTP_AUTHORIZATION', '')
-        if header.startswith(signing.V4_ALGORITHM + ' '):
+        scheme = header.split(' ', 1)[0]
+        if scheme == signing.V4_ALGORITHM:
             return self._v4_header(header)
-        if header.startswith('AWS '):
+        if scheme == 'AWS':
             return self._v2_header(header)
         if 'X-Amz-Credential' in self.params or 'X-Amz-Algorithm' in self.params:
             return self._v4_query()
@@ -273,8 +274,14 @@ class S3Request:
         :returns: (file-like, content length or None).
         """
         env = self.environ
-        length = env.get('CONTENT_LENGTH')
-        length = int(length) if length not in (None, '') else None
+        try:
+            length = int(env['CONTENT_LENGTH']) if env.get('CONTENT_LENGTH') else None
+        except ValueError:
+            raise errors.InvalidArgument('Invalid Content-Length',
+                                         ArgumentName='Content-Length')
+        if length is not None and length < 0:
+            raise errors.InvalidArgument('Invalid Content-Length',
+                                         ArgumentName='Content-Length')
         payload = getattr(self.auth, 'payload_hash', signing.UNSIGNED_PAYLOAD)
         if payload == signing.STREAMING_PAYLOAD:
             try:

@@ -373,3 +373,45 @@ def test_virtual_hosted_style():
     status, _headers, body = call(app, sign('GET', '/dir/key',
                                             host='vbucket.s3.example.com'))
     assert (status, body) == (200, b'v')
+
+
+def test_copy_with_range_is_refused(s3):
+    app, swift, _clock = s3
+    swift.put_object('/v1/AUTH_test/bucket/src', b'source')
+    status, _headers, body = call(app, sign('PUT', '/bucket/dst', headers={
+        'x-amz-copy-source': '/bucket/src', 'Range': 'bytes=0-1'}))
+    assert (status, error_code(body)) == (400, 'InvalidArgument')
+    assert '/v1/AUTH_test/bucket/dst' not in swift.objects
+
+
+@pytest.mark.parametrize('authorization', [
+    'AWS4-HMAC-SHA256', 'AWS4-HMAC-SHA256 Credential=', 'AWS4-HMAC-SHA256 a,b,c',
+    'AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=x',
+    'AWS ', 'AWS nocolon', 'AWS :sig', 'AWS key:', 'AWS4-HMAC-SHA256 \xff\xfe=,=,='])
+def test_malformed_authorization_is_an_s3_error(s3, authorization):
+    app, _swift, _clock = s3
+    env = sign('GET', '/bucket/k')
+    env['HTTP_AUTHORIZATION'] = authorization
+    status, headers, body = call(app, env)
+    assert 400 <= status < 500
+    assert error_code(body) in ('AuthorizationHeaderMalformed', 'AccessDenied',
+                                'SignatureDoesNotMatch', 'InvalidAccessKeyId')
+
+
+@pytest.mark.parametrize('query', [
+    'X-Amz-Algorithm=AWS4-HMAC-SHA256', 'X-Amz-Credential=a/b',
+    'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a%2F20261130%2Fus-east-1%2Fs3'
+    '%2Faws4_request&X-Amz-Date=bad&X-Amz-Expires=10&X-Amz-SignedHeaders=host'
+    '&X-Amz-Signature=x',
+    'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a%2F20261130%2Fus-east-1%2Fs3'
+    '%2Faws4_request&X-Amz-Date=20261130T000000Z&X-Amz-Expires=ten'
+    '&X-Amz-SignedHeaders=host&X-Amz-Signature=x',
+    'AWSAccessKeyId=a', 'AWSAccessKeyId=a&Signature=s&Expires=soon'])
+def test_malformed_query_auth_is_an_s3_error(s3, query):
+    app, _swift, _clock = s3
+    env = sign('GET', '/bucket/k')
+    del env['HTTP_AUTHORIZATION']
+    env['QUERY_STRING'] = query
+    status, _headers, body = call(app, env)
+    assert 400 <= status < 500
+    assert error_code(body) in ('AuthorizationQueryParametersError', 'AccessDenied')
