@@ -461,3 +461,55 @@ def test_rclone(cluster, tmp_path):
     assert _rclone(cluster, 'ls', 's3t:' + name) == ''
     _rclone(cluster, 'rmdir', 's3t:' + name)
     assert cluster.raw('HEAD', '/' + name).status == 404
+
+
+def test_awkward_keys(cluster, s3, bucket):
+    keys = ['sp ace', 'plus+sign', 'caf\u00e9/\u2603', 'tilde~star*', 'q?mark&amp']
+    for key in keys:
+        s3.put_object(Bucket=bucket, Key=key, Body=key.encode('utf-8'))
+    for key in keys:
+        assert s3.get_object(Bucket=bucket, Key=key)['Body'].read() == \
+            key.encode('utf-8')
+    listed = [o['Key'] for o in s3.list_objects_v2(Bucket=bucket)['Contents']]
+    assert listed == sorted(keys)
+    assert [o['Key'] for o in s3.list_objects(Bucket=bucket)['Contents']] == \
+        sorted(keys)
+    import urllib.parse
+    swift = cluster.raw('GET', '/%s/%s' % (bucket, urllib.parse.quote(
+        'caf\u00e9/\u2603'.encode('utf-8'))))
+    assert swift.body == 'caf\u00e9/\u2603'.encode('utf-8')
+
+
+def test_aws_chunked_upload(cluster, s3, bucket):
+    from swift.common.middleware.s3api import signing
+    chunks = [os.urandom(65536), os.urandom(65536), b'tail']
+    amz_date = time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())
+    host = '127.0.0.1:%d' % cluster.proxy_port
+    headers = {'Host': host, 'X-Amz-Date': amz_date,
+               'X-Amz-Content-SHA256': signing.STREAMING_PAYLOAD,
+               'X-Amz-Decoded-Content-Length': str(sum(map(len, chunks))),
+               'Content-Encoding': 'aws-chunked'}
+    env = {'HTTP_' + k.upper().replace('-', '_'): v for k, v in headers.items()}
+    signed = ('content-encoding', 'host', 'x-amz-content-sha256', 'x-amz-date',
+              'x-amz-decoded-content-length')
+    path = '/%s/chunked' % bucket
+    credential = signing.V4Credential(ACCESS_KEY, amz_date[:8], 'us-east-1', 's3')
+    canonical = signing.canonical_request('PUT', path, '', env, signed,
+                                          signing.STREAMING_PAYLOAD)
+    key = signing.v4_signing_key(SECRET_KEY, credential)
+    seed = signing.v4_signature(key, signing.v4_string_to_sign(
+        amz_date, credential.scope, canonical))
+    headers['Authorization'] = (
+        'AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s' % (
+            ACCESS_KEY, credential.scope, ';'.join(signed), seed))
+    body, previous = b'', seed
+    for chunk in chunks + [b'']:
+        sig = signing.v4_signature(key, signing.chunk_string_to_sign(
+            amz_date, credential.scope, previous, chunk))
+        body += b'%x;chunk-signature=%s\r\n%s\r\n' % (len(chunk), sig.encode(), chunk)
+        previous = sig
+    status, _headers, answer = _http(cluster, 'PUT', path, body=body, headers=headers)
+    assert status == 200, answer
+    got = s3.get_object(Bucket=bucket, Key='chunked')
+    assert got['Body'].read() == b''.join(chunks)
+    assert got.get('ContentEncoding') is None
