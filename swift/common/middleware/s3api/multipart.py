@@ -373,9 +373,38 @@ def _check_parts(s3req, requested, uploaded):
     return manifest
 
 
+def _completed_already(s3req, app):
+    """The object an earlier Complete of this upload made (its HEAD answer), or None:
+    a client retrying a Complete whose answer it lost must see success again."""
+    resp = s3req.get_response(app, 'HEAD', s3req.bucket, s3req.object_name)
+    resp.body
+    if resp.is_success and resp.headers.get(UPLOAD_ID_SYSMETA) == \
+            s3req.params.get('uploadId') and resp.headers.get(S3_ETAG_SYSMETA):
+        return resp
+    return None
+
+
+def _complete_result(s3req, s3_etag):
+    root = new_element('CompleteMultipartUploadResult')
+    sub_element(root, 'Location', '%s://%s/%s/%s' % (
+        s3req.environ.get('wsgi.url_scheme', 'http'),
+        s3req.environ.get('HTTP_HOST', 'localhost'),
+        wsgi_quote(s3req.bucket), wsgi_quote(s3req.object_name)))
+    sub_element(root, 'Bucket', wsgi_to_str(s3req.bucket))
+    sub_element(root, 'Key', wsgi_to_str(s3req.object_name))
+    sub_element(root, 'ETag', quoted(s3_etag))
+    return xml_response(root)
+
+
 def complete_upload(s3req, app):
     """POST /<bucket>/<key>?uploadId=U."""
-    marker = head_upload(s3req, app)
+    try:
+        marker = head_upload(s3req, app)
+    except errors.NoSuchUpload:
+        done = _completed_already(s3req, app)
+        if done is None:
+            raise
+        return _complete_result(s3req, done.headers[S3_ETAG_SYSMETA])
     requested = parse_complete_body(s3req.read_body(COMPLETE_XML_BYTES_MAX))
     uploaded = uploaded_parts(s3req, app)
     manifest = _check_parts(s3req, requested, uploaded)
@@ -403,15 +432,7 @@ def complete_upload(s3req, app):
         s3req.get_response(app, 'DELETE', container,
                            '%s/%d' % (_marker_name(s3req), number)).body
     s3req.get_response(app, 'DELETE', container, _marker_name(s3req)).body
-    root = new_element('CompleteMultipartUploadResult')
-    sub_element(root, 'Location', '%s/%s/%s' % (
-        s3req.environ.get('wsgi.url_scheme', 'http') + '://' +
-        s3req.environ.get('HTTP_HOST', 'localhost'),
-        wsgi_quote(s3req.bucket), wsgi_quote(s3req.object_name)))
-    sub_element(root, 'Bucket', wsgi_to_str(s3req.bucket))
-    sub_element(root, 'Key', wsgi_to_str(s3req.object_name))
-    sub_element(root, 'ETag', quoted(s3_etag))
-    return xml_response(root)
+    return _complete_result(s3req, s3_etag)
 
 
 def abort_upload(s3req, app):

@@ -121,6 +121,23 @@ def test_whole_upload(s3):
     assert (status, error_code(body)) == (404, 'NoSuchUpload')
 
 
+def test_complete_again_after_success(s3):
+    app, swift = s3
+    upload_id = start(app)
+    etag = upload(app, upload_id, 1, b'only part')
+    xml = complete_xml([(1, etag)])
+    path = '/bucket/obj?uploadId=' + upload_id
+    status, _headers, first = call(app, sign('POST', path, body=xml))
+    assert status == 200
+    # FakeSwift is no SLO: give the manifest the header the slo filter answers with
+    swift.objects['/v1/AUTH_test/bucket/obj'][0]['X-Static-Large-Object'] = 'True'
+    status, _headers, again = call(app, sign('POST', path, body=xml))
+    assert (status, again) == (200, first)
+    status, _headers, body = call(app, sign('POST', '/bucket/obj?uploadId=other',
+                                            body=xml))
+    assert (status, error_code(body)) == (404, 'NoSuchUpload')
+
+
 def test_complete_checks_parts(s3):
     app, _swift = s3
     upload_id = start(app)
