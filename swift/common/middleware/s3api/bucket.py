@@ -125,9 +125,9 @@ def create_bucket(s3req, app):
 
 
 def head_bucket(s3req, app):
-    """HEAD /<bucket>."""
+    """HEAD /<bucket> (with x-amz-bucket-region, as AWS answers)."""
     check_bucket(s3req, app)
-    return Response(status=200)
+    return Response(status=200, headers={'x-amz-bucket-region': s3req.config.location})
 
 
 def delete_bucket(s3req, app):

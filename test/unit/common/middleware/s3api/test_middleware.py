@@ -352,6 +352,12 @@ def test_bucket_location_acl_versioning(s3):
     assert ElementTree.fromstring(body).tag == NS + 'VersioningConfiguration'
 
 
+def test_head_bucket(s3):
+    app, _swift, _clock = s3
+    status, headers, body = call(app, sign('HEAD', '/bucket'))
+    assert (status, body, headers['x-amz-bucket-region']) == (200, b'', 'us-east-1')
+
+
 def test_head_error_has_no_body(s3):
     app, _swift, _clock = s3
     status, headers, body = call(app, sign('HEAD', '/nobucket'))
