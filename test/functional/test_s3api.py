@@ -513,3 +513,32 @@ def test_aws_chunked_upload(cluster, s3, bucket):
     got = s3.get_object(Bucket=bucket, Key='chunked')
     assert got['Body'].read() == b''.join(chunks)
     assert got.get('ContentEncoding') is None
+
+
+def test_swift_and_s3_see_the_same_things(cluster, s3):
+    name = 'both-%s' % uuid.uuid4().hex[:8]
+    assert cluster.raw('PUT', '/' + name).status == 201
+    assert cluster.raw('PUT', '/%s/from-swift' % name, body=b'sw',
+                       headers={'X-Object-Meta-Origin': 'swift'}).status == 201
+    assert name in [b['Name'] for b in s3.list_buckets()['Buckets']]
+    got = s3.get_object(Bucket=name, Key='from-swift')
+    assert (got['Body'].read(), got['Metadata']) == (b'sw', {'origin': 'swift'})
+    s3.put_object(Bucket=name, Key='from-s3', Body=b's3')
+    listing = cluster.json_get('/%s?format=json' % name)
+    assert [item['name'] for item in listing] == ['from-s3', 'from-swift']
+    account = cluster.json_get('?format=json')
+    assert name in [item['name'] for item in account]
+
+
+def test_multipart_unicode_key(s3, bucket):
+    key = 'm\u00fclti/p\u00e4rt \u2603'
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key)['UploadId']
+    etag = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=1,
+                          Body=b'single part')['ETag']
+    assert s3.list_multipart_uploads(Bucket=bucket)['Uploads'][0]['Key'] == key
+    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id,
+                                 MultipartUpload={'Parts': [{'PartNumber': 1,
+                                                             'ETag': etag}]})
+    assert s3.get_object(Bucket=bucket, Key=key)['Body'].read() == b'single part'
+    assert s3.get_object(Bucket=bucket, Key=key, Range='bytes=7-')['Body'].read() == \
+        b'part'
