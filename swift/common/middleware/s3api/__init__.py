@@ -43,6 +43,7 @@ class S3ApiConfig:
     max_bucket_listing: int = 1000           # keys per ListObjects page
     max_parts_listing: int = 1000            # parts per ListParts page
     max_multi_delete_objects: int = 1000     # keys per DeleteObjects request
+    multi_delete_concurrency: int = 2        # keys deleted in parallel
     max_upload_part_num: int = 1000          # highest part number accepted
     allow_multipart_uploads: bool = True
     s3_acl: bool = False                     # S3 ACLs in sysmeta: not supported
@@ -69,6 +70,8 @@ class S3ApiConfig:
                 raise ConfigError('%s must be a number, got %r' % (field.name, raw),
                                   option=field.name)
         values['storage_domain'] = values['storage_domain'].strip().lower()
+        values['multi_delete_concurrency'] = min(100, max(1, values[
+            'multi_delete_concurrency']))
         return cls(**values)
 
 

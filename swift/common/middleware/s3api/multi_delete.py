@@ -3,12 +3,14 @@
 # [<VersionId>v</VersionId>]</Object>...</Delete>`` of at most
 # max_multi_delete_objects keys (more -> MalformedXML); a Content-MD5, when given,
 # must match (BadDigest). Each key is deleted like DeleteObject (a missing key counts
-# as deleted); the answer lists <Deleted> (omitted in Quiet mode) and <Error> entries.
+# as deleted), multi_delete_concurrency at a time; the answer lists <Deleted> (omitted
+# in Quiet mode) and <Error> entries in the request's order.
 """DeleteObjects."""
 
 import base64
 import hashlib
 
+from swift.common import concurrency
 from swift.common.middleware.s3api import errors
 from swift.common.middleware.s3api.bucket import check_bucket
 from swift.common.middleware.s3api.obj import delete_key
@@ -54,7 +56,9 @@ def delete_objects(s3req, app):
     quiet, keys = parse_delete_body(body, s3req.config.max_multi_delete_objects)
     check_bucket(s3req, app)
     root = new_element('DeleteResult')
-    for key, version in keys:
+
+    def delete_one(item):
+        key, version = item
         try:
             if version not in (None, 'null'):
                 raise errors.NotImplementedError_('Versions are not supported')
@@ -63,12 +67,17 @@ def delete_objects(s3req, app):
             if isinstance(err, (errors.SignatureDoesNotMatch,
                                 errors.InvalidAccessKeyId)):
                 raise
+            return key, err
+        return key, None
+
+    pool = concurrency.GreenPool(s3req.config.multi_delete_concurrency)
+    for key, err in pool.imap(delete_one, keys):
+        if err is not None:
             error = sub_element(root, 'Error')
             sub_element(error, 'Key', key)
             sub_element(error, 'Code', err.error_code)
             sub_element(error, 'Message', err.message)
-            continue
-        if not quiet:
+        elif not quiet:
             deleted = sub_element(root, 'Deleted')
             sub_element(deleted, 'Key', key)
     return xml_response(root)

@@ -144,6 +144,8 @@ def check_put_status(s3req, resp):
         raise errors.NoSuchBucket(BucketName=wsgi_to_str(s3req.bucket))
     if status == 422:
         raise errors.BadDigest()
+    if status == 412:
+        raise errors.PreconditionFailed(Condition='If-None-Match')
     if status == 413:
         raise errors.EntityTooLarge()
     if status == 411:

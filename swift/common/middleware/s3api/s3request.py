@@ -70,7 +70,12 @@ class AuthInfo:
         self.compute = compute           # compute(secret) -> (signature, signing key)
         self.checked = False
         self.signing_key = None
+        # V4 only (None for V2): what a SignatureDoesNotMatch shows and what
+        # aws-chunked chunk signatures are computed from
         self.canonical_request = None
+        self.scope = None
+        self.amz_date = None
+        self.payload_hash = signing.UNSIGNED_PAYLOAD
 
     def check_signature(self, secret):
         """True when ``secret`` (the user's key, str) produces the signature."""
@@ -282,7 +287,7 @@ class S3Request:
         if length is not None and length < 0:
             raise errors.InvalidArgument('Invalid Content-Length',
                                          ArgumentName='Content-Length')
-        payload = getattr(self.auth, 'payload_hash', signing.UNSIGNED_PAYLOAD)
+        payload = self.auth.payload_hash
         if payload == signing.STREAMING_PAYLOAD:
             try:
                 decoded = int(env.get('HTTP_X_AMZ_DECODED_CONTENT_LENGTH', ''))

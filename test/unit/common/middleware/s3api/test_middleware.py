@@ -381,6 +381,16 @@ def test_virtual_hosted_style():
     assert (status, body) == (200, b'v')
 
 
+def test_conditional_put(s3):
+    app, swift, _clock = s3
+    swift.register('PUT', '/v1/AUTH_test/bucket/exists', 412)
+    status, _headers, body = call(app, sign('PUT', '/bucket/exists', body=b'x',
+                                            headers={'If-None-Match': '*'}))
+    assert (status, error_code(body)) == (412, 'PreconditionFailed')
+    put = swift.calls_of('PUT')[-1]
+    assert put.headers['If-None-Match'] == '*'
+
+
 def test_copy_with_range_is_refused(s3):
     app, swift, _clock = s3
     swift.put_object('/v1/AUTH_test/bucket/src', b'source')
