@@ -457,10 +457,22 @@ def test_rclone(cluster, tmp_path):
     assert _rclone(cluster, 'cat', 's3t:%s/one.txt' % name) == 'first file\n'
     swift = cluster.raw('GET', '/%s/sub/two.bin' % name)
     assert swift.body == (local / 'sub' / 'two.bin').read_bytes()
+    assert name in _rclone(cluster, 'lsd', 's3t:')
+    # a multipart upload by rclone (5 MiB parts), checked against the local files
+    (local / 'big.bin').write_bytes(os.urandom(11 * MIB))
+    _rclone(cluster, 'copy', '--s3-upload-cutoff', '5M', '--s3-chunk-size', '5M',
+            str(local), 's3t:' + name)
+    head = cluster.raw('HEAD', '/%s/big.bin' % name)
+    assert head.headers.get('x-static-large-object') == 'True'
+    _rclone(cluster, 'check', str(local), 's3t:' + name)
+    back = tmp_path / 'back'
+    _rclone(cluster, 'copy', 's3t:' + name, str(back))
+    assert (back / 'big.bin').read_bytes() == (local / 'big.bin').read_bytes()
     _rclone(cluster, 'delete', 's3t:' + name)
     assert _rclone(cluster, 'ls', 's3t:' + name) == ''
     _rclone(cluster, 'rmdir', 's3t:' + name)
     assert cluster.raw('HEAD', '/' + name).status == 404
+    assert cluster.raw('HEAD', '/%s+segments' % name).status == 404
 
 
 def test_awkward_keys(cluster, s3, bucket):
