@@ -112,6 +112,12 @@ class S3ApiMiddleware:
             return self.app(env, start_response)
         except errors.S3Error as err:
             return err.response(trans_id, env['REQUEST_METHOD'])(env, start_response)
+        except Exception:  # the request funnel: never a traceback to a client
+            self.logger.exception('s3api: cannot parse %s %s (txn %s)',
+                                  env.get('REQUEST_METHOD'), env.get('PATH_INFO'),
+                                  trans_id)
+            return errors.InternalError().response(
+                trans_id, env.get('REQUEST_METHOD'))(env, start_response)
         try:
             resp = self.route(s3req)
         except errors.S3Error as err:
