@@ -431,3 +431,32 @@ def test_malformed_query_auth_is_an_s3_error(s3, query):
     status, _headers, body = call(app, env)
     assert 400 <= status < 500
     assert error_code(body) in ('AuthorizationQueryParametersError', 'AccessDenied')
+
+
+def test_fuzzed_requests_get_s3_errors_not_tracebacks():
+    import random
+    rng = random.Random(20261130)
+    alphabet = 'AWS4-HMAC-SHA256 Credential=/,;:=?&%+~ abcXYZ019\xe9\xff'
+    for _ in range(300):
+        app, swift, _clock = pipeline()
+        swift.containers.add('/v1/AUTH_test/bucket')
+        env = sign(rng.choice(['GET', 'PUT', 'POST', 'DELETE', 'HEAD']),
+                   '/bucket/k', body=b'x')
+
+        def noise(size):
+            return ''.join(rng.choice(alphabet) for _ in range(rng.randrange(size)))
+        target = rng.randrange(4)
+        if target == 0:
+            env['HTTP_AUTHORIZATION'] = rng.choice(['AWS ', 'AWS4-HMAC-SHA256 ']) + \
+                noise(80)
+        elif target == 1:
+            env['QUERY_STRING'] = noise(60)
+        elif target == 2:
+            env['PATH_INFO'] = '/' + noise(40)
+        else:
+            env['HTTP_X_AMZ_DATE'] = noise(20)
+            env['HTTP_X_AMZ_CONTENT_SHA256'] = noise(70)
+        status, headers, body = call(app, env)
+        assert status != 500, (env, body)
+        if 'x-amz-request-id' in headers and status >= 400 and body:
+            assert ElementTree.fromstring(body).tag == 'Error'
