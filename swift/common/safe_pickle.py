@@ -37,7 +37,18 @@ def _reconstructor(cls, base, state):
     return obj
 
 
+def _empty_bytes(*args):
+    # Protocol 2 has no bytes opcode: an empty bytes value (an empty metadata value,
+    # as Swift writes it) is pickled as a call of __builtin__.bytes with no argument.
+    # Only that call is admitted (bytes(N) would allocate N bytes).
+    if args:
+        raise UnsafePickleError('builtins', 'bytes with arguments')
+    return b''
+
+
 _ALLOWED = {
+    ('__builtin__', 'bytes'): _empty_bytes,
+    ('builtins', 'bytes'): _empty_bytes,
     ('_codecs', 'encode'): codecs.encode,
     ('codecs', 'encode'): codecs.encode,
     ('array', 'array'): array.array,

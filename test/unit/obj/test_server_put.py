@@ -272,3 +272,14 @@ def test_container_update_overrides(tmp_path):
     assert (headers['X-Etag'], headers['X-Size'], headers['X-Content-Type']) == (
         'slo-etag', '999', 'text/x;swift_bytes=9')
     assert list(headers)[:4] == ['X-Size', 'X-Content-Type', 'X-Timestamp', 'X-Etag']
+
+
+def test_empty_metadata_value_is_stored_and_read_back(tmp_path):
+    # An empty value pickles (protocol 2) as a call of __builtin__.bytes: reading it
+    # back must not quarantine the object (as it did, found by the s3api work).
+    app = make_app(tmp_path)
+    assert put(app, X_Object_Meta_Empty='', X_Object_Meta_Full='x').status_int == 201
+    resp = get(app)
+    assert resp.status_int == 200 and resp.body == b'hello'
+    assert resp.headers['X-Object-Meta-Empty'] == ''
+    assert resp.headers['X-Object-Meta-Full'] == 'x'
