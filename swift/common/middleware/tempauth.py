@@ -116,7 +116,7 @@ def parse_account_acl(value):
     """
     try:
         data = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):   # RecursionError: deep [[[...]]] nesting
         raise ValueError('Invalid JSON in %s' % ACL_HEADER)
     if not isinstance(data, dict):
         raise ValueError('%s must be a JSON object' % ACL_HEADER)

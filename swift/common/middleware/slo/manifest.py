@@ -74,6 +74,10 @@ def _check_object_segment(index, seg_dict, count, version, account, req_path):
             index, b', '.join(json.dumps(k).encode('ascii') for k in extra))
     if not isinstance(seg_dict['path'], str):
         return b'Index %d: "path" must be a string' % index
+    try:
+        seg_dict['path'].encode('utf-8')
+    except UnicodeEncodeError:   # a lone surrogate ("\udcff") names no object
+        return b'Index %d: "path" must be valid UTF-8' % index
     if not (seg_dict.get('etag') is None or isinstance(seg_dict['etag'], str)):
         return b'Index %d: "etag" must be a string or null (if provided)' % index
     if '/' not in seg_dict['path'].strip('/'):
@@ -83,7 +87,7 @@ def _check_object_segment(index, seg_dict, count, version, account, req_path):
     if size is not None:
         try:
             size = int(size)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):   # OverflowError: 1e400
             return b'Index %d: invalid size_bytes' % index
         seg_dict['size_bytes'] = size
         if size < 1 and index != count - 1:
@@ -117,7 +121,7 @@ def parse_and_validate_input(req_body: bytes, req_path: str) -> list:
     """
     try:
         parsed = json.loads(req_body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep [[[...]]] nesting
         raise HTTPBadRequest(body=b'Manifest must be valid JSON.\n')
     if not isinstance(parsed, list):
         raise HTTPBadRequest(body=b'Manifest must be a list.\n')

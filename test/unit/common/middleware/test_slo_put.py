@@ -110,6 +110,9 @@ def test_ranges_and_data_segments_in_the_etag_and_size():
 
 @pytest.mark.parametrize('body, expected', [
     (b'{not json', b'Manifest must be valid JSON.\n'),
+    (b'[' * 5000 + b']' * 5000, b'Manifest must be valid JSON.\n'),   # too deep
+    (b'[{"path": "/c/\\udcff"}]', b'Index 0: "path" must be valid UTF-8\n'),
+    (b'[{"path": "/c/o", "size_bytes": 1e400}]', b'Index 0: invalid size_bytes\n'),
     (b'{"path": "/c/o"}', b'Manifest must be a list.\n'),
     (json.dumps([1, {'etag': 'x'}, {'path': '/c/o', 'bogus': 1},
                  {'path': 'noslash'}, {'path': '/c/o', 'size_bytes': 'big'},

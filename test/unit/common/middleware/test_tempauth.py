@@ -227,7 +227,8 @@ def test_account_acls(setup):
 
 def test_parse_account_acl():
     assert tempauth.parse_account_acl('{"admin": ["a:b"]}') == {'admin': ['a:b']}
-    for bad in ('nope', '[]', '{"owner": ["x"]}', '{"admin": "x"}'):
+    for bad in ('nope', '[]', '{"owner": ["x"]}', '{"admin": "x"}',
+                '[' * 3000 + ']' * 3000):   # deep nesting: RecursionError in json
         with pytest.raises(ValueError):
             tempauth.parse_account_acl(bad)
 
