@@ -297,6 +297,10 @@ class Request:
         """Split :attr:`path_info` (see :func:`split_path`)."""
         return split_path(self.path_info, minsegs, maxsegs, rest_with_last)
 
+    def split_path_or_none(self, minsegs=1, maxsegs=None, rest_with_last=False):
+        """:meth:`split_path`, or None when the path does not fit."""
+        return split_path_or_none(self.path_info, minsegs, maxsegs, rest_with_last)
+
     # -- body
     @property
     def content_length(self):
@@ -495,6 +499,18 @@ def split_path(path, minsegs=1, maxsegs=None, rest_with_last=False):
     segs = segs[1:maxsegs]
     segs.extend([None] * (maxsegs - 1 - len(segs)))
     return segs
+
+
+def split_path_or_none(path, minsegs=1, maxsegs=None, rest_with_last=False):
+    """:func:`split_path`, or None when the path does not fit. A middleware that
+    passes such requests on calls its app after this returns, not inside an
+    ``except ValueError`` block, whose exception would otherwise be chained to every
+    error the rest of the pipeline raises (and logged with it).
+    """
+    try:
+        return split_path(path, minsegs, maxsegs, rest_with_last)
+    except ValueError:
+        return None
 
 
 # ---------------------------------------------------------------- Response

@@ -211,10 +211,10 @@ class AccountQuotaMiddleware:
 
     def __call__(self, env, start_response):
         req = Request(env)
-        try:
-            _version, _account, container, obj = req.split_path(2, 4, True)
-        except ValueError:
+        parts = req.split_path_or_none(2, 4, True)
+        if parts is None:
             return self.app(env, start_response)
+        _version, _account, container, obj = parts
         if not container:
             return self.handle_account(req)(env, start_response)
         if req.method == 'PUT' and obj:

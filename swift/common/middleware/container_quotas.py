@@ -78,10 +78,10 @@ class ContainerQuotaMiddleware:
 
     def __call__(self, env, start_response):
         req = Request(env)
-        try:
-            _version, _account, _container, obj = req.split_path(3, 4, True)
-        except ValueError:
+        parts = req.split_path_or_none(3, 4, True)
+        if parts is None:
             return self.app(env, start_response)
+        _version, _account, _container, obj = parts
         resp = None
         if not obj and req.method in ('PUT', 'POST'):
             resp = self.check_quota_headers(req)

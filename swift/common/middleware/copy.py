@@ -101,10 +101,10 @@ class ServerSideCopyMiddleware:
 
     def __call__(self, env, start_response):
         req = Request(env)
-        try:
-            _version, account, container, obj = req.split_path(4, 4, True)
-        except ValueError:
+        parts = req.split_path_or_none(4, 4, True)
+        if parts is None:
             return self.app(env, start_response)
+        _version, account, container, obj = parts
         try:
             if req.method == 'PUT' and req.headers.get('X-Copy-From'):
                 return self.handle_put(req, start_response)

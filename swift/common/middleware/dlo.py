@@ -417,9 +417,7 @@ class DynamicLargeObject:
 
     def __call__(self, env, start_response):
         req = Request(env)
-        try:
-            req.split_path(4, 4, True)
-        except ValueError:
+        if req.split_path_or_none(4, 4, True) is None:
             return self.app(env, start_response)
         if req.method in ('GET', 'HEAD') and \
                 req.params.get('multipart-manifest') != 'get':

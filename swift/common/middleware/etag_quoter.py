@@ -51,10 +51,10 @@ class EtagQuoterMiddleware:
 
     def __call__(self, env, start_response):
         req = Request(env)
-        try:
-            version, _account, container, obj = req.split_path(2, 4, True)
-        except ValueError:
+        parts = req.split_path_or_none(2, 4, True)
+        if parts is None:
             return self.app(env, start_response)
+        version, _account, container, obj = parts
         if version not in self.valid_api_versions:
             return self.app(env, start_response)
         if obj is None:

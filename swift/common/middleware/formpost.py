@@ -36,8 +36,8 @@ from swift.common.middleware.tempurl import (DEFAULT_ALLOWED_DIGESTS,
                                              get_allowed_digests,
                                              get_tempurl_keys_from_metadata)
 from swift.common.request_helpers import close_if_possible, make_env
-from swift.common.swob import (HTTPUnauthorized, split_path, str_to_wsgi, wsgi_quote,
-                               wsgi_to_str)
+from swift.common.swob import (HTTPUnauthorized, split_path, split_path_or_none,
+                               str_to_wsgi, wsgi_quote, wsgi_to_str)
 from swift.common.listing import parse_content_type
 from swift.proxy.controllers.info import register_swift_info
 from swift.proxy.info_cache import get_account_info, get_container_info
@@ -300,9 +300,7 @@ class FormPost:
         boundary = dict(params).get('boundary', '').strip('"')
         if content_type.strip().lower() != 'multipart/form-data' or not boundary:
             return self.app(env, start_response)
-        try:
-            split_path(env.get('PATH_INFO', ''), 3, 4, True)
-        except ValueError:
+        if split_path_or_none(env.get('PATH_INFO', ''), 3, 4, True) is None:
             return self.app(env, start_response)   # not a container or prefix path
         user_agent = '%s FormPost' % env.get('HTTP_USER_AGENT', '')
         env['HTTP_USER_AGENT'] = user_agent.strip()

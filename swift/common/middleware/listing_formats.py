@@ -85,10 +85,10 @@ class ListingFilter:
 
     def __call__(self, env, start_response):
         req = Request(env)
-        try:
-            version, account, container = req.split_path(2, 3)
-        except ValueError:
+        parts = req.split_path_or_none(2, 3)
+        if parts is None:
             return self.app(env, start_response)
+        version, account, container = parts
         if version not in VALID_API_VERSIONS:   # e.g. /auth/v1.0 is not a listing
             return self.app(env, start_response)
         if req.method not in ('GET', 'HEAD'):

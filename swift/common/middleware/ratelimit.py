@@ -279,10 +279,10 @@ class RateLimitMiddleware:
                 self.warned_no_memcache = True
             return self.app(env, start_response)
         req = Request(env)
-        try:
-            version, account, container, obj = req.split_path(1, 4, True)
-        except ValueError:
+        parts = req.split_path_or_none(1, 4, True)
+        if parts is None:
             return self.app(env, start_response)
+        version, account, container, obj = parts
         if version not in VALID_API_VERSIONS or not account:
             return self.app(env, start_response)
         resp = self.handle_ratelimit(req, memcache, account, container, obj)

@@ -55,10 +55,10 @@ class ReadOnlyMiddleware:
 
     def __call__(self, env, start_response):
         req = Request(env)
-        try:
-            version, account, container, _obj = req.split_path(2, 4, True)
-        except ValueError:
+        parts = req.split_path_or_none(2, 4, True)
+        if parts is None:
             return self.app(env, start_response)
+        version, account, container, _obj = parts
         if version not in self.valid_api_versions:
             return self.app(env, start_response)
         try:

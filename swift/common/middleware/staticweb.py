@@ -42,7 +42,7 @@ from swift.common.http_status import is_redirection, is_success
 from swift.common.logs import get_logger
 from swift.common.request_helpers import close_if_possible, make_subrequest
 from swift.common.swob import (HTTPMovedPermanently, HTTPNotFound, Request, Response,
-                               split_path, str_to_wsgi, wsgi_quote, wsgi_to_str)
+                               split_path_or_none, str_to_wsgi, wsgi_quote, wsgi_to_str)
 from swift.proxy.controllers.info import register_swift_info
 from swift.proxy.info_cache import get_container_info
 
@@ -487,9 +487,8 @@ class StaticWeb:
             self.logger.warning('No authentication middleware authorized request yet. '
                                 'Skipping staticweb')
             return self.app(env, start_response)
-        try:
-            names = split_path(env.get('PATH_INFO', ''), 2, 4, True)
-        except ValueError:
+        names = split_path_or_none(env.get('PATH_INFO', ''), 2, 4, True)
+        if names is None:
             return self.app(env, start_response)
         if env.get('REQUEST_METHOD') not in ('HEAD', 'GET'):
             return self.app(env, start_response)

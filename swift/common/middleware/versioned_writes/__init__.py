@@ -92,10 +92,10 @@ class VersionedWritesMiddleware:
 
     def __call__(self, env, start_response):
         req = Request(env)
-        try:
-            version, account, container, obj = req.split_path(3, 4, True)
-        except ValueError:
+        parts = req.split_path_or_none(3, 4, True)
+        if parts is None:
             return self.app(env, start_response)
+        version, account, container, obj = parts
         allow = self.config.allow_versioned_writes
         try:
             if allow is not None and container and not obj:
