@@ -78,9 +78,9 @@ def _recv_exactly(sock, size):
 
 
 class MalformedHeader(http.client.HTTPException):
-    """A header block a server must refuse (RFC 7230 3.2.4): a line without a colon,
-    whitespace before the colon, an obsolete folded line, or Content-Length headers
-    that disagree."""
+    """A header block a server must refuse (RFC 7230 3.2.4, 3.3.2, 5.4): a line
+    without a colon, whitespace before the colon, an obsolete folded line,
+    Content-Length headers that disagree or are not digits, several Host headers."""
 
 
 def parse_headers(fp, strict=False):
@@ -126,6 +126,10 @@ def parse_headers(fp, strict=False):
         lengths = {v.strip() for v in message.get_all('Content-Length') or ()}
         if len(lengths) > 1:
             raise MalformedHeader('Conflicting Content-Length headers')
+        if lengths and not all(v.isascii() and v.isdigit() for v in lengths):
+            raise MalformedHeader('Invalid Content-Length')   # 1*DIGIT: no sign
+        if len(message.get_all('Host') or ()) > 1:
+            raise MalformedHeader('More than one Host header')
     return message
 
 

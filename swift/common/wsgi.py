@@ -262,6 +262,8 @@ def without_default_content_type(app):
 
 
 _PROTOCOL = []
+MAX_LEADING_EMPTY_LINES = 4
+CLOSE_AFTER_STATUSES = ('408', '413', '499')
 
 
 def http_protocol():
@@ -281,7 +283,24 @@ def http_protocol():
     from swift.common.bufferedhttp import MalformedHeader, parse_headers
 
     class HttpProtocol(concurrency.wsgi.HttpProtocol):
+        # the standard library's own refusals (bad request line, unsupported
+        # version): a status line always, and a one-line text body
+        error_message_format = '%(explain)s\n'
+        error_content_type = 'text/plain'
+
+        def send_error(self, code, message=None, explain=None):
+            if self.request_version == 'HTTP/0.9':
+                # the request line was unreadable: answer without HTTP/0.9's bare body
+                self.request_version = 'HTTP/1.0'
+            # the standard reason phrase on the status line, the detail in the body
+            super().send_error(code, None, message or explain)
+
         def parse_request(self):
+            # RFC 7230 3.5: ignore (a few) empty lines before the request line
+            for _ in range(MAX_LEADING_EMPTY_LINES):
+                if self.raw_requestline not in (b'\r\n', b'\n'):
+                    break
+                self.raw_requestline = self.rfile.readline(65537)
             rfile = self.rfile
             self.rfile = io.BytesIO(b'\r\n')  # the base class sees no headers
             try:
@@ -313,7 +332,26 @@ def http_protocol():
             self.wfile.flush()
             return False
 
+        def handle_one_response(self):
+            # Close after an answer that leaves the request body unread on purpose
+            # (408 client too slow, 413 too large, 499): eventlet would otherwise read
+            # and discard the rest, holding the connection up to client_timeout.
+            app = self.application
+
+            def application(env, start_response):
+                def start(status, headers, exc_info=None):
+                    if status[:3] in CLOSE_AFTER_STATUSES:
+                        self.close_connection = 1
+                    return start_response(status, headers, exc_info)
+                return app(env, start)
+            self.application = application
+            return super().handle_one_response()
+
         def _connection_and_expect(self):
+            expect = self.headers.get('Expect')
+            if expect is not None and expect.strip().lower() != '100-continue':
+                return self._refuse(417, 'Expectation Failed',
+                                    'Unsupported Expect: %s' % expect[:64])
             connection = self.headers.get('Connection', '').lower()
             if connection == 'close':
                 self.close_connection = True

@@ -79,10 +79,25 @@ def test_too_many_headers_is_431(server):
     assert reply.startswith(b'HTTP/1.1 431')
 
 
-def test_bad_request_line_is_400(server):
-    # the standard library's answer (no status line: the version was unreadable)
-    _, reply = exchange(server, b'GET / HTTP/x.y\r\n\r\n')
-    assert b'Error code: 400' in reply and b'Bad request version' in reply
+@pytest.mark.parametrize('line, status, detail', [
+    (b'GET / HTTP/x.y', b'400 Bad Request', b"Bad request version ('HTTP/x.y')"),
+    (b'GET /p HTTP/1.1 extra', b'400 Bad Request', b"Bad request version ('extra')"),
+    (b'GET /p HTTP/2.0', b'505 HTTP Version Not Supported',
+     b'Invalid HTTP version (2.0)'),
+])
+def test_bad_request_line_gets_a_status_line_and_a_text_reason(server, line, status,
+                                                                detail):
+    _, reply = exchange(server, line + b'\r\n\r\n')
+    head, _, body = reply.partition(b'\r\n\r\n')
+    assert head.startswith(b'HTTP/1.1 ' + status + b'\r\n')
+    assert b'Content-Type: text/plain' in head
+    assert body == detail + b'\n'
+
+
+def test_empty_lines_before_the_request_line_are_ignored(server):
+    _, reply = exchange(server, b'\r\n\r\nGET /a HTTP/1.1\r\nHost: h\r\n'
+                                b'Connection: close\r\n\r\n')
+    assert reply.startswith(b'HTTP/1.1 200 OK\r\n')
 
 
 @pytest.mark.parametrize('head, message', [
@@ -104,6 +119,53 @@ def test_malformed_header_block_is_400_and_closes(server, head, message):
     assert status_line == b'HTTP/1.1 400 Bad Request'
     assert b'Connection: close\r\n' in rest
     assert rest.split(b'\r\n\r\n', 1)[1] == message + b'\n'
+
+
+@pytest.mark.parametrize('head, status, message', [
+    (b'PUT /a HTTP/1.1\r\nHost: h\r\nContent-Length: +2\r\n\r\nhi',
+     b'400 Bad Request', b'Invalid Content-Length'),
+    (b'GET /a HTTP/1.1\r\nHost: h\r\nHost: i\r\n\r\n',
+     b'400 Bad Request', b'More than one Host header'),
+    (b'GET /a HTTP/1.1\r\nHost: h\r\nExpect: 200-ok\r\n\r\n',
+     b'417 Expectation Failed', b'Unsupported Expect: 200-ok'),
+])
+def test_other_refused_heads(server, head, status, message):
+    with concurrency.Timeout(5):
+        _, reply = exchange(server, head)
+    assert reply.startswith(b'HTTP/1.1 ' + status + b'\r\n')
+    assert reply.endswith(b'\r\n\r\n' + message + b'\n')
+
+
+def refusing_app(status):
+    def app(env, start_response):      # answers without reading the body
+        start_response(status, [('Content-Length', '0')])
+        return [b'']
+    return app
+
+
+@pytest.mark.parametrize('status', ['408 Request Timeout', '413 Request Entity Too Large'])
+def test_connection_closes_after_an_answer_that_leaves_the_body_unread(status):
+    sock = concurrency.listen(('127.0.0.1', 0))
+    thread = concurrency.spawn(concurrency.wsgi.server, sock, refusing_app(status),
+                               protocol=http_protocol(), log_output=False, debug=False)
+    try:
+        conn = concurrency.green_socket.create_connection(sock.getsockname())
+        # 10 of the 100 promised bytes, and the client keeps the connection open
+        conn.sendall(b'PUT /a HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n'
+                     + b'x' * 10)
+        data = b''
+        with concurrency.Timeout(5):    # not the client_timeout eventlet would wait
+            while True:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        assert data.startswith(b'HTTP/1.1 ' + status[:3].encode())
+        assert b'Connection: close\r\n' in data
+        conn.close()
+    finally:
+        thread.kill()
+        sock.close()
 
 
 def test_repeated_equal_content_length_is_accepted(server):
