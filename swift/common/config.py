@@ -118,3 +118,29 @@ def section_names(path):
         return _parser(path).sections()
     except (ConfigError, configparser.Error):
         return []
+
+
+def options_from_conf(cls, conf):
+    """Values for the dataclass ``cls`` from a paste conf dict: each field's option
+    (same name) converted to the type of the field's default (bool through
+    :func:`config_true_value`), the default when the option is absent.
+
+    :param cls: a dataclass whose fields all have defaults of type bool, int, float
+        or str.
+    :returns: dict of field name -> value (the caller may adjust, then ``cls(**it)``).
+    :raises ConfigError: naming an option that does not convert.
+    """
+    from dataclasses import fields
+    values = {}
+    for field in fields(cls):
+        raw = conf.get(field.name, field.default)
+        converter = type(field.default)
+        if converter is bool:
+            values[field.name] = config_true_value(raw)
+            continue
+        try:
+            values[field.name] = converter(raw)
+        except (TypeError, ValueError):
+            raise ConfigError('%s must be a number, got %r' % (field.name, raw),
+                              option=field.name)
+    return values

@@ -31,13 +31,13 @@ import time
 import urllib.parse
 
 from swift.common.logs import get_logger
-from swift.common.middleware.tempurl import (DEFAULT_ALLOWED_DIGESTS,
+from swift.common.middleware.tempurl import (DEFAULT_ALLOWED_DIGESTS, auth_realm,
                                              extract_digest_and_algorithm,
                                              get_allowed_digests,
                                              get_tempurl_keys_from_metadata)
 from swift.common.request_helpers import close_if_possible, make_env
-from swift.common.swob import (HTTPUnauthorized, split_path, split_path_or_none,
-                               str_to_wsgi, wsgi_quote, wsgi_to_str)
+from swift.common.swob import (HTTPUnauthorized, split_path_or_none, str_to_wsgi,
+                               wsgi_to_str)
 from swift.common.listing import parse_content_type
 from swift.proxy.controllers.info import register_swift_info
 from swift.proxy.info_cache import get_account_info, get_container_info
@@ -309,7 +309,7 @@ class FormPost:
                 env, boundary.encode('latin-1'))
         except FormUnauthorized as err:
             return HTTPUnauthorized(body=('FormPost: %s' % str(err).title()).encode(
-                'utf-8'), headers={'Www-Authenticate': 'Swift realm="%s"' % _realm(env)}
+                'utf-8'), headers={'Www-Authenticate': 'Swift realm="%s"' % auth_realm(env)}
             )(env, start_response)
         except FormInvalid as err:
             body = ('FormPost: %s' % err).encode('utf-8')
@@ -492,14 +492,6 @@ def _read_value(document, name):
         return data.decode('utf-8').rstrip('\r\n-')
     except UnicodeDecodeError:
         raise FormInvalid('%s not valid UTF-8' % name)
-
-
-def _realm(env):
-    try:
-        _version, account, _rest = split_path(env.get('PATH_INFO', ''), 2, 3, True)
-    except ValueError:
-        return 'unknown'
-    return wsgi_quote(account)
 
 
 def filter_factory(global_conf, **local_conf):

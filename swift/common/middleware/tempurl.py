@@ -427,7 +427,7 @@ class TempURL:
     def _invalid(self, env, start_response):
         body = None if env.get('REQUEST_METHOD') == 'HEAD' else INVALID_BODY
         return HTTPUnauthorized(body=body, headers={
-            'Www-Authenticate': 'Swift realm="%s"' % _realm(env)})(env, start_response)
+            'Www-Authenticate': 'Swift realm="%s"' % auth_realm(env)})(env, start_response)
 
     # -- an accepted request
     def _authorize(self, env, params, scope):
@@ -481,7 +481,9 @@ class TempURL:
         return out
 
 
-def _realm(env):
+def auth_realm(env):
+    """The account of ``env``'s path, quoted, for ``Www-Authenticate: Swift
+    realm=...`` ('unknown' when the path has none)."""
     try:
         _version, account, _rest = split_path(env.get('PATH_INFO', ''), 2, 3, True)
     except ValueError:

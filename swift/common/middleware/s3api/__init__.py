@@ -15,11 +15,10 @@
 # max_multi_delete_objects, allow_multipart_uploads, min_segment_size, s3_acl.
 """s3api middleware (paste filter ``egg:swift#s3api``)."""
 
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 from swift.common.clock import REAL_CLOCK
-from swift.common.config import ConfigError, config_true_value
+from swift.common.config import options_from_conf
 from swift.common.logs import get_logger
 from swift.common.middleware.s3api import bucket, errors, multi_delete, multipart, obj
 from swift.common.middleware.s3api.s3request import NotS3Request, S3Request
@@ -57,18 +56,7 @@ class S3ApiConfig:
 
         :raises ConfigError: naming an option that is not a number.
         """
-        values = {}
-        for field in fields(cls):
-            raw = conf.get(field.name, field.default)
-            converter: Any = type(field.default)
-            if converter is bool:
-                values[field.name] = config_true_value(raw)
-                continue
-            try:
-                values[field.name] = converter(raw)
-            except (TypeError, ValueError):
-                raise ConfigError('%s must be a number, got %r' % (field.name, raw),
-                                  option=field.name)
+        values = options_from_conf(cls, conf)
         values['storage_domain'] = values['storage_domain'].strip().lower()
         values['multi_delete_concurrency'] = min(100, max(1, values[
             'multi_delete_concurrency']))

@@ -16,11 +16,10 @@
 """slo middleware (paste filter ``egg:swift#slo``)."""
 
 import json
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 from swift.common.clock import REAL_CLOCK
-from swift.common.config import ConfigError, config_true_value
+from swift.common.config import ConfigError, options_from_conf
 from swift.common.logs import get_logger
 from swift.common.middleware.slo.delete import ManifestDelete
 from swift.common.middleware.slo.get import SloGetContext
@@ -56,18 +55,7 @@ class SloConfig:
         :raises ConfigError: naming the option that is not a number (or < 1 where a
             count is needed).
         """
-        values = {}
-        for field in fields(cls):
-            raw = conf.get(field.name, field.default)
-            converter: Any = type(field.default)
-            if converter is bool:
-                values[field.name] = config_true_value(raw)
-                continue
-            try:
-                values[field.name] = converter(raw)
-            except (TypeError, ValueError):
-                raise ConfigError('%s must be a number, got %r' % (field.name, raw),
-                                  option=field.name)
+        values = options_from_conf(cls, conf)
         for name in ('concurrency', 'delete_concurrency'):
             values[name] = min(100, max(1, values[name]))   # Swift's bounds
         for name in ('max_manifest_segments', 'max_manifest_size'):
