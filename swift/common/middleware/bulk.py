@@ -150,6 +150,24 @@ class Heartbeat:
         return chunk
 
 
+def report_response(req):
+    """The 200 that carries a bulk report (also slo's manifest delete): its
+    Content-Type is what ``req``'s Accept prefers among the report formats (an invalid
+    Accept is ignored), its length unknown until the work is done.
+
+    :returns: (swob Response, content type or None for plain text).
+    """
+    resp = HTTPOk(request=req)
+    try:
+        out_content_type = req.accept.best_match(ACCEPTABLE_FORMATS)
+    except ValueError:
+        out_content_type = None   # an invalid Accept header is ignored
+    if out_content_type:
+        resp.content_type = out_content_type
+    resp.headers['Content-Length'] = None
+    return resp, out_content_type
+
+
 class Bulk:
     """See the module doc.
 
@@ -186,27 +204,15 @@ class Bulk:
             archive_type = ARCHIVE_TYPES.get(extract_type.lower().strip('.'))
             if archive_type is None:
                 return HTTPBadRequest(request=req, body=b'Unsupported archive format')
-            resp, out_content_type = self._report_response(req)
+            resp, out_content_type = report_response(req)
             resp.app_iter = self.handle_extract_iter(req, archive_type, out_content_type)
         if 'bulk-delete' in req.params and req.method in ('POST', 'DELETE'):
-            resp, out_content_type = self._report_response(req)
+            resp, out_content_type = report_response(req)
             resp.app_iter = self.handle_delete_iter(req, out_content_type=out_content_type)
         if resp is None:
             return _PassThrough(self.app)
         return resp
 
-    @staticmethod
-    def _report_response(req):
-        resp = HTTPOk(request=req)
-        try:
-            out_content_type = req.accept.best_match(ACCEPTABLE_FORMATS)
-        except ValueError:
-            out_content_type = None   # an invalid Accept header is ignored
-        if out_content_type:
-            resp.content_type = out_content_type
-        # the length is unknown until the work is done
-        resp.headers['Content-Length'] = None
-        return resp, out_content_type
 
     # -- subrequests
     def _subrequest(self, req, method, path, headers=None, agent='%(orig)s BulkExpand',

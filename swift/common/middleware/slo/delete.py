@@ -17,7 +17,7 @@ import urllib.parse
 from swift.common import concurrency
 from swift.common.config import config_true_value
 from swift.common.constraints import valid_utf8
-from swift.common.middleware.bulk import Heartbeat, get_response_body
+from swift.common.middleware.bulk import Heartbeat, get_response_body, report_response
 from swift.common.middleware.slo.get import append_csv_header, token_headers
 from swift.common.request_helpers import close_if_possible, make_subrequest
 from swift.common.swob import (HTTPBadGateway, HTTPBadRequest, HTTPException,
@@ -25,7 +25,6 @@ from swift.common.swob import (HTTPBadGateway, HTTPBadRequest, HTTPException,
                                HTTPPreconditionFailed, HTTPServerError, HTTPUnauthorized,
                                Response, str_to_wsgi, wsgi_to_str)
 
-ACCEPTABLE_FORMATS = ['text/plain', 'application/json', 'application/xml', 'text/xml']
 MAX_FAILED_DELETES = 1000          # Swift's bulk default, also used by slo
 BUFFERED_SEGMENTS_FACTOR = 10      # Swift: max_manifest_segments * 10 names buffered
 
@@ -48,14 +47,7 @@ class ManifestDelete:
         if config_true_value(req.params.get('async')) and \
                 self.slo.config.allow_async_delete:
             return self._delete_now(start_response)
-        resp = HTTPOk(request=req)
-        try:
-            out_content_type = req.accept.best_match(ACCEPTABLE_FORMATS)
-        except ValueError:
-            out_content_type = None   # an invalid Accept header is ignored
-        if out_content_type:
-            resp.content_type = out_content_type
-        resp.headers['Content-Length'] = None
+        resp, out_content_type = report_response(req)
         resp.app_iter = self.delete_iter(out_content_type)
         return resp(req.environ, start_response)
 

@@ -25,7 +25,7 @@ import urllib.parse
 
 from swift.common import concurrency
 from swift.common.config import config_true_value
-from swift.common.middleware.bulk import get_response_body
+from swift.common.middleware.bulk import ACCEPTABLE_FORMATS, get_response_body
 from swift.common.middleware.slo.get import token_headers
 from swift.common.middleware.slo.manifest import (OVERRIDE_ETAG, SYSMETA_SLO_ETAG,
                                                   SYSMETA_SLO_SIZE, slo_etag_of,
@@ -38,7 +38,6 @@ from swift.common.swob import (HTTPBadRequest, HTTPException, HTTPLengthRequired
                                normalize_etag,
                                parse_http_date, str_to_wsgi, wsgi_to_str)
 
-ACCEPTABLE_FORMATS = ['text/plain', 'application/json', 'application/xml', 'text/xml']
 
 
 def out_content_type_of(req: Request) -> str:
