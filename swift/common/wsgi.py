@@ -266,6 +266,23 @@ MAX_LEADING_EMPTY_LINES = 4
 CLOSE_AFTER_STATUSES = ('408', '413', '499')
 
 
+def _unsafe_header(name, value):
+    """True when a response header would break the response's framing."""
+    if not isinstance(value, str):
+        value = str(value)
+    return '\n' in value or '\r' in value or '\n' in name or '\r' in name
+
+
+def _body_left_unread(request_input):
+    """True when the app answers while part of a Content-Length request body is
+    still unread: the connection then closes after the answer rather than waiting (up
+    to client_timeout) for the rest, for a client that may never send it."""
+    length = getattr(request_input, 'content_length', None)
+    if not length or getattr(request_input, 'chunked_input', False):
+        return False
+    return request_input.position < length
+
+
 def http_protocol():
     """eventlet.wsgi's ``HttpProtocol`` reading request headers with
     :func:`swift.common.bufferedhttp.parse_headers` instead of the email feed parser
@@ -340,12 +357,26 @@ def http_protocol():
 
             def application(env, start_response):
                 def start(status, headers, exc_info=None):
-                    if status[:3] in CLOSE_AFTER_STATUSES:
+                    if status[:3] in CLOSE_AFTER_STATUSES or \
+                            _body_left_unread(env.get('wsgi.input')):
                         self.close_connection = 1
+                    if any(_unsafe_header(n, v) for n, v in headers):
+                        headers = self._safe_headers(headers)
                     return start_response(status, headers, exc_info)
                 return app(env, start)
             self.application = application
             return super().handle_one_response()
+
+        def _safe_headers(self, headers):
+            # Never let a header value split the response (CR/LF smuggled in from a
+            # request, e.g. a response-* override): drop it and say so.
+            kept = []
+            for name, value in headers:
+                if _unsafe_header(name, value):
+                    self.log_error('dropped response header %r: CR/LF in it', name[:64])
+                else:
+                    kept.append((name, value))
+            return kept
 
         def _connection_and_expect(self):
             expect = self.headers.get('Expect')

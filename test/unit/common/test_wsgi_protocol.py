@@ -172,3 +172,47 @@ def test_repeated_equal_content_length_is_accepted(server):
     _, reply = exchange(server, b'PUT /a HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n'
                                 b'Content-Length: 2\r\nConnection: close\r\n\r\nhi')
     assert reply.startswith(b'HTTP/1.1 200 OK\r\n') and reply.endswith(b'\nhi')
+
+
+def serve_app(app):
+    sock = concurrency.listen(('127.0.0.1', 0))
+    thread = concurrency.spawn(concurrency.wsgi.server, sock, app,
+                               protocol=http_protocol(), log_output=False, debug=False)
+    return sock, thread
+
+
+def test_a_header_value_carrying_cr_lf_is_dropped_not_sent():
+    def app(env, start_response):
+        start_response('200 OK', [('Content-Length', '2'),
+                                  ('Content-Type', 'text/html\r\nSet-Cookie: evil=1'),
+                                  ('X-Fine', 'yes')])
+        return [b'ok']
+    sock, thread = serve_app(app)
+    try:
+        _, reply = exchange(sock.getsockname()[1],
+                            b'GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n')
+    finally:
+        thread.kill()
+        sock.close()
+    head = reply.split(b'\r\n\r\n', 1)[0]
+    assert b'Set-Cookie' not in head and b'text/html' not in head
+    assert b'X-Fine: yes' in head and reply.endswith(b'\r\n\r\nok')
+
+
+def test_an_answer_given_before_the_whole_body_arrived_closes_the_connection():
+    sock, thread = serve_app(refusing_app('401 Unauthorized'))
+    try:
+        conn = concurrency.green_socket.create_connection(sock.getsockname())
+        conn.sendall(b'PUT /a HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n' + b'x')
+        data = b''
+        with concurrency.Timeout(5):
+            while True:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        assert data.startswith(b'HTTP/1.1 401') and b'Connection: close\r\n' in data
+        conn.close()
+    finally:
+        thread.kill()
+        sock.close()

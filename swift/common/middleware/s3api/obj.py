@@ -19,6 +19,7 @@ import time
 
 from swift.common.middleware.s3api import errors
 from swift.common.middleware.s3api.bucket import check_bucket
+from swift.common.middleware.s3api.s3request import usable_name
 from swift.common.middleware.s3api.responses import (RESPONSE_OVERRIDES,
                                                      object_etag,
                                                      object_headers, xml_response,
@@ -213,7 +214,7 @@ def parse_copy_source(s3req):
     if query and query not in ('versionId=null',):
         raise errors.NotImplementedError_('Copying a version is not implemented.')
     bucket, _sep, key = wsgi_unquote(path).lstrip('/').partition('/')
-    if not bucket or not key:
+    if not bucket or not key or not usable_name(bucket) or not usable_name(key):
         raise errors.InvalidArgument('Copy Source must mention the source bucket and '
                                      'key: sourcebucket/sourcekey',
                                      ArgumentName='x-amz-copy-source',

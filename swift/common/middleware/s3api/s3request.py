@@ -37,6 +37,24 @@ class NotS3Request(Exception):
     """The request carries no S3 signature: Swift handles it."""
 
 
+def usable_name(wsgi_text):
+    """True when a WSGI str (a key, a query value) is UTF-8 without NUL: what Swift
+    can store and list (it answers 412 otherwise, which S3 has no word for)."""
+    if '\x00' in wsgi_text:
+        return False
+    try:
+        wsgi_text.encode('latin-1').decode('utf-8')
+    except UnicodeError:
+        return False
+    return True
+
+
+def printable_header_value(wsgi_text):
+    """True when a value may become a response header (no control characters: a
+    response-* override must not split the response)."""
+    return not any(ord(char) < 0x20 or ord(char) == 0x7f for char in wsgi_text)
+
+
 def valid_bucket_name(name, dns_compliant=True):
     """Swift's/S3's bucket-name rule (3-63 chars, lower-case DNS label style).
 
@@ -133,6 +151,13 @@ class S3Request:
             raise errors.InvalidBucketName(BucketName=wsgi_to_str(bucket))
         if obj is not None and len(obj.encode('latin-1')) > OBJECT_NAME_BYTES_MAX:
             raise errors.KeyTooLongError(MaxSizeAllowed=OBJECT_NAME_BYTES_MAX)
+        if obj is not None and not usable_name(obj):
+            raise errors.InvalidURI(URI=self.raw_path)
+        for name, value in self.params.items():
+            if not usable_name(value) or (
+                    name.startswith('response-') and not printable_header_value(value)):
+                raise errors.InvalidArgument('Invalid query parameter value',
+                                             ArgumentName=wsgi_to_str(name)[:64])
         return bucket, obj
 
     # -- who

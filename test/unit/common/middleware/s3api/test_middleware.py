@@ -460,3 +460,39 @@ def test_fuzzed_requests_get_s3_errors_not_tracebacks():
         assert status != 500, (env, body)
         if 'x-amz-request-id' in headers and status >= 400 and body:
             assert ElementTree.fromstring(body).tag == 'Error'
+
+
+@pytest.mark.parametrize('path', [
+    '/bucket/k?response-content-type=text/html%0D%0ASet-Cookie:%20evil=1',
+    '/bucket/k?response-content-disposition=a%0Ab',
+    '/bucket/k?response-expires=%7F'])
+def test_response_override_with_control_characters_is_refused(s3, path):
+    # a presigned link must not be able to split the response (header injection)
+    app, swift, _clock = s3
+    call(app, sign('PUT', '/bucket/k', body=b'x'))
+    status, headers, body = call(app, sign('GET', path))
+    assert (status, error_code(body)) == (400, 'InvalidArgument')
+    assert 'Set-Cookie' not in headers
+
+
+@pytest.mark.parametrize('method, path, code', [
+    ('PUT', '/bucket/a%00b', 'InvalidURI'),
+    ('GET', '/bucket/%FF', 'InvalidURI'),
+    ('DELETE', '/bucket/a%00b', 'InvalidURI'),
+    ('GET', '/bucket?prefix=%00', 'InvalidArgument'),
+    ('GET', '/bucket?marker=%FF', 'InvalidArgument'),
+    ('GET', '/bucket?list-type=2&start-after=%00', 'InvalidArgument'),
+    ('GET', '/bucket?uploads&prefix=%00', 'InvalidArgument'),
+    ('DELETE', '/bucket/k?uploadId=%FF', 'InvalidArgument'),
+])
+def test_nul_or_invalid_utf8_in_names_is_a_400_not_a_500(s3, method, path, code):
+    app, _swift, _clock = s3
+    status, _headers, body = call(app, sign(method, path, body=b''))
+    assert (status, error_code(body)) == (400, code)
+
+
+def test_copy_source_with_nul_is_invalid_argument(s3):
+    app, _swift, _clock = s3
+    status, _headers, body = call(app, sign('PUT', '/bucket/dst', body=b'', headers={
+        'x-amz-copy-source': '/bucket/a%00b'}))
+    assert (status, error_code(body)) == (400, 'InvalidArgument')
