@@ -8,6 +8,9 @@ import logging.handlers
 import os
 import sys
 import threading
+import weakref
+
+import greenlet
 
 _LEVELS = {'DEBUG': logging.DEBUG, 'INFO': logging.INFO, 'WARNING': logging.WARNING,
            'WARN': logging.WARNING, 'ERROR': logging.ERROR, 'CRITICAL': logging.CRITICAL}
@@ -18,10 +21,22 @@ _handlers_lock = threading.Lock()
 class SwiftLogAdapter(logging.LoggerAdapter):
     """Adds ``(txn: <id>)`` and the client ip to messages when known.
 
-    ``txn_id`` is per greenthread/thread: set it with ``logger.txn_id = tx``.
+    ``txn_id`` is per greenthread/thread: set it with ``logger.txn_id = tx``. The state
+    is keyed by the running greenlet (each OS thread has its own main greenlet), not
+    kept in a ``threading.local``: one made before eventlet patched the interpreter is
+    shared by every greenthread of the process, and concurrent requests then logged
+    each other's transaction ids.
     """
 
-    _local = threading.local()
+    _states = weakref.WeakKeyDictionary()   # greenlet -> {'txn_id':, 'client_ip':}
+
+    @classmethod
+    def _state(cls):
+        current = greenlet.getcurrent()
+        state = cls._states.get(current)
+        if state is None:
+            state = cls._states[current] = {}
+        return state
 
     def __init__(self, logger, server):
         super().__init__(logger, {})
@@ -29,19 +44,19 @@ class SwiftLogAdapter(logging.LoggerAdapter):
 
     @property
     def txn_id(self):
-        return getattr(self._local, 'txn_id', None)
+        return self._state().get('txn_id')
 
     @txn_id.setter
     def txn_id(self, value):
-        self._local.txn_id = value
+        self._state()['txn_id'] = value
 
     @property
     def client_ip(self):
-        return getattr(self._local, 'client_ip', None)
+        return self._state().get('client_ip')
 
     @client_ip.setter
     def client_ip(self, value):
-        self._local.client_ip = value
+        self._state()['client_ip'] = value
 
     def process(self, msg, kwargs):
         txn_id = self.txn_id
