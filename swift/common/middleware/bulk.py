@@ -36,7 +36,8 @@ from swift.common.request_helpers import is_user_meta, make_subrequest
 from swift.common.swob import (HTTPBadGateway, HTTPBadRequest, HTTPCreated,
                                HTTPException, HTTPLengthRequired, HTTPNotAcceptable,
                                HTTPNotFound, HTTPOk, HTTPPreconditionFailed,
-                               HTTPRequestEntityTooLarge, HTTPServerError,
+                               HTTPRequestEntityTooLarge, HTTPRequestTimeout,
+                               HTTPServerError,
                                HTTPUnauthorized, bytes_to_wsgi, str_to_wsgi, wsgi_quote,
                                wsgi_unquote, wsgify)
 from swift.proxy.controllers.info import register_swift_info
@@ -256,7 +257,11 @@ class Bulk:
                 name, line = line.split(b'\n', 1)
                 names.append(wsgi_unquote(bytes_to_wsgi(name.strip())))
             else:
-                data = req.body_file.read(self.max_path_length)
+                try:
+                    data = req.body_file.read(self.max_path_length)
+                except (OSError, ValueError) as err:   # client_timeout, or reset
+                    raise HTTPRequestTimeout(request=req, body=(
+                        'Client read error: %s' % (err or type(err).__name__)).encode())
                 if data:
                     line += data
                 else:

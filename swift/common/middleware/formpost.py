@@ -66,6 +66,11 @@ class MimeTruncated(FormInvalid, ValueError):
     file's PUT body treats it as a client read error and stores nothing."""
 
 
+class ClientReadError(MimeTruncated):
+    """Reading the form failed (client_timeout passed, or the client went away):
+    408, and nothing of the file being read is stored."""
+
+
 class FileSizeExceeded(ValueError):
     """A file field grew past max_file_size (raised from the capped reader, which the
     proxy treats as a client read error; turned into 400 afterwards)."""
@@ -99,7 +104,11 @@ class MimeDocument:
 
     def _fill(self, wanted):
         while len(self.buffer) < wanted:
-            chunk = self.source.read(READ_CHUNK_SIZE)
+            try:
+                chunk = self.source.read(READ_CHUNK_SIZE)
+            except OSError as err:   # socket time-out (client_timeout) or reset
+                raise ClientReadError('client read error: %s' % (
+                    err or type(err).__name__))
             if not chunk:
                 return False
             self.buffer += chunk
@@ -311,6 +320,10 @@ class FormPost:
             return HTTPUnauthorized(body=('FormPost: %s' % str(err).title()).encode(
                 'utf-8'), headers={'Www-Authenticate': 'Swift realm="%s"' % auth_realm(env)}
             )(env, start_response)
+        except ClientReadError as err:
+            body = ('FormPost: %s' % err).encode('utf-8')
+            status, headers = '408 Request Timeout', [
+                ('Content-Type', 'text/plain'), ('Content-Length', str(len(body)))]
         except FormInvalid as err:
             body = ('FormPost: %s' % err).encode('utf-8')
             status, headers = '400 Bad Request', [

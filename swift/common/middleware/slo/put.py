@@ -34,6 +34,7 @@ from swift.common.middleware.slo.manifest import (OVERRIDE_ETAG, SYSMETA_SLO_ETA
 from swift.common.request_helpers import make_subrequest
 from swift.common.swob import (HTTPBadRequest, HTTPException, HTTPLengthRequired,
                                HTTPMethodNotAllowed, HTTPRequestEntityTooLarge,
+                               HTTPRequestTimeout,
                                HTTPUnprocessableEntity, Request, Response,
                                normalize_etag,
                                parse_http_date, str_to_wsgi, wsgi_to_str)
@@ -108,7 +109,11 @@ class ManifestPut:
                                ).encode())
         if length is not None and length > config.max_manifest_size:
             raise too_large
-        body = req.body_file.read(config.max_manifest_size + 1)
+        try:
+            body = req.body_file.read(config.max_manifest_size + 1)
+        except (OSError, ValueError) as err:   # client_timeout passed, or reset
+            raise HTTPRequestTimeout(request=req, body=(
+                'Client read error: %s' % (err or type(err).__name__)).encode())
         if len(body) > config.max_manifest_size:
             raise too_large
         try:
