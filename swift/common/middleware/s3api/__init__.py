@@ -22,7 +22,7 @@ from swift.common.config import options_from_conf
 from swift.common.logs import get_logger
 from swift.common.middleware.s3api import bucket, errors, multi_delete, multipart, obj
 from swift.common.middleware.s3api.s3request import NotS3Request, S3Request
-from swift.common.swob import Request
+from swift.common.swob import Request, wsgi_to_str
 from swift.proxy.controllers.info import register_swift_info
 
 # sub-resources S3 has and we do not implement (NotImplemented, as Swift's s3api)
@@ -161,6 +161,12 @@ class S3ApiMiddleware:
         raise errors.MethodNotAllowed(Method=method, ResourceType='BUCKET')
 
     def route_object(self, s3req, app, method, params):
+        version_id = params.get('versionId')
+        if version_id is not None and version_id != 'null':
+            # no versioning here: only the null version exists (S3's answer then)
+            raise errors.InvalidArgument('Invalid version id specified',
+                                         ArgumentName='versionId',
+                                         ArgumentValue=wsgi_to_str(version_id)[:64])
         if 'uploadId' in params or 'uploads' in params:
             if not self.config.allow_multipart_uploads:
                 raise errors.NotImplementedError_()

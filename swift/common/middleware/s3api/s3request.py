@@ -267,9 +267,21 @@ class S3Request:
         resource = signing.v2_canonical_resource(self.raw_path, self.query_string)
         string_to_sign = signing.v2_string_to_sign(self.method, self.environ,
                                                    date_value, resource)
-        return AuthInfo(access_key, signature, string_to_sign,
-                        lambda secret: (signing.v2_signature(secret, string_to_sign),
-                                        None))
+        # A bucket addressed as /bucket may have been signed as /bucket/ (botocore's
+        # V2 signer does; AWS takes either): that form is tried too.
+        bucket_only = self.raw_path.count('/') == 1 and len(self.raw_path) > 1
+        slashed = signing.v2_string_to_sign(
+            self.method, self.environ, date_value, signing.v2_canonical_resource(
+                self.raw_path + '/', self.query_string)) if bucket_only else None
+
+        def compute(secret):
+            expected = signing.v2_signature(secret, string_to_sign)
+            if slashed is not None and not signing.signatures_equal(expected, signature):
+                alternative = signing.v2_signature(secret, slashed)
+                if signing.signatures_equal(alternative, signature):
+                    return alternative, None
+            return expected, None
+        return AuthInfo(access_key, signature, string_to_sign, compute)
 
     def _v2_header(self, header):
         access_key, sep, signature = header[4:].strip().rpartition(':')

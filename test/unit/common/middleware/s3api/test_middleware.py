@@ -496,3 +496,25 @@ def test_copy_source_with_nul_is_invalid_argument(s3):
     status, _headers, body = call(app, sign('PUT', '/bucket/dst', body=b'', headers={
         'x-amz-copy-source': '/bucket/a%00b'}))
     assert (status, error_code(body)) == (400, 'InvalidArgument')
+
+
+def test_v2_bucket_request_signed_with_a_trailing_slash(s3):
+    # botocore's V2 signer signs /bucket/ for a request sent to /bucket
+    app, _swift, _clock = s3
+    env = sign('GET', '/bucket/?prefix=a', version='v2')
+    env['RAW_PATH_INFO'] = env['PATH_INFO'] = '/bucket'
+    status, _headers, body = call(app, env)
+    assert status == 200, body
+    env = sign('GET', '/bucket/?prefix=a', version='v2', secret='wrong')
+    env['RAW_PATH_INFO'] = env['PATH_INFO'] = '/bucket'
+    status, _headers, body = call(app, env)
+    assert (status, error_code(body)) == (403, 'SignatureDoesNotMatch')
+
+
+def test_a_version_id_other_than_null_is_invalid_argument(s3):
+    app, _swift, _clock = s3
+    call(app, sign('PUT', '/bucket/k', body=b'x'))
+    status, _headers, body = call(app, sign('GET', '/bucket/k?versionId=123'))
+    assert (status, error_code(body)) == (400, 'InvalidArgument')
+    status, _headers, body = call(app, sign('GET', '/bucket/k?versionId=null'))
+    assert (status, body) == (200, b'x')
