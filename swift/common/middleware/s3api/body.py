@@ -9,9 +9,15 @@
 #     <data>\r\n`` ... ``0;chunk-signature=<sig>\r\n\r\n``; every chunk's signature
 #     is checked (signing.chunk_string_to_sign) with the key the authentication
 #     derived; a bad signature or framing raises BodyMismatch / BadChunk likewise.
+#   * The same class decodes STREAMING-UNSIGNED-PAYLOAD-TRAILER bodies (what boto3
+#     sends over TLS): chunks without signatures, and after the final ``0\r\n`` the
+#     trailer named by x-amz-trailer (``x-amz-checksum-crc32|sha1|sha256:<base64>``),
+#     checked against the decoded bytes; other checksum algorithms are refused.
 """Verifying readers for signed request bodies."""
 
+import base64
 import hashlib
+import zlib
 
 from swift.common.middleware.s3api import signing
 
@@ -66,17 +72,39 @@ class HashingInput:
             close()
 
 
+class _Crc32:
+    def __init__(self):
+        self.value = 0
+
+    def update(self, data):
+        self.value = zlib.crc32(data, self.value)
+
+    def digest(self):
+        return self.value.to_bytes(4, 'big')
+
+
+# x-amz-trailer names whose checksum this server can verify
+TRAILER_CHECKSUMS = {'x-amz-checksum-crc32': _Crc32,
+                     'x-amz-checksum-sha1': hashlib.sha1,
+                     'x-amz-checksum-sha256': hashlib.sha256}
+
+
 class AwsChunkedInput:
-    """Decodes an aws-chunked body, verifying each chunk signature.
+    """Decodes an aws-chunked body, verifying each chunk signature (or, unsigned, the
+    trailing checksum).
 
     :param wsgi_input: the client's body file.
     :param decoded_length: x-amz-decoded-content-length (bytes).
     :param signer: ``signer(previous_signature, chunk) -> expected signature``, or a
-        callable returning None when no key is known yet (then chunks are not checked).
+        callable returning None when no key is known yet (then chunks are not checked);
+        None for unsigned chunks (STREAMING-UNSIGNED-PAYLOAD-TRAILER).
     :param seed_signature: the request's own signature (the first chunk's previous).
+    :param trailer: the x-amz-trailer header name (lower case), or None.
+    :raises BodyError: at construction for a trailer whose checksum cannot be checked.
     """
 
-    def __init__(self, wsgi_input, decoded_length, signer, seed_signature):
+    def __init__(self, wsgi_input, decoded_length, signer, seed_signature,
+                 trailer=None):
         self.wsgi_input = wsgi_input
         self.remaining = decoded_length
         self.signer = signer
@@ -84,6 +112,12 @@ class AwsChunkedInput:
         self.buffer = b''
         self.finished = False
         self.failed = None
+        self.trailer = trailer
+        self.checksum = None
+        if trailer is not None:
+            if trailer not in TRAILER_CHECKSUMS:
+                raise BodyError('unsupported trailer %s' % trailer, 'InvalidRequest')
+            self.checksum = TRAILER_CHECKSUMS[trailer]()
 
     def _fail(self, message, code='SignatureDoesNotMatch'):
         self.failed = BodyError(message, code)
@@ -104,17 +138,17 @@ class AwsChunkedInput:
             self._fail('bad aws-chunked size', 'IncompleteBody')
         if size > CHUNK_BYTES_MAX:
             self._fail('aws-chunked chunk too big', 'IncompleteBody')
-        name, _eq, signature = ext.partition(b'=')
-        if name.strip() != b'chunk-signature':
-            self._fail('missing chunk-signature', 'IncompleteBody')
         data = self.wsgi_input.read(size) if size else b''
-        if len(data) != size or self._read_line() != b'':
+        if len(data) != size:
             self._fail('short aws-chunked chunk', 'IncompleteBody')
-        expected = self.signer(self.previous, data)
-        signature = signature.decode('latin-1').strip()
-        if expected is not None and not signing.signatures_equal(expected, signature):
-            self._fail('chunk signature mismatch')
-        self.previous = signature
+        if size == 0 and self.trailer is not None:
+            self._check_trailer()
+        elif self._read_line() != b'':
+            self._fail('short aws-chunked chunk', 'IncompleteBody')
+        if self.signer is not None:
+            self._check_chunk_signature(ext, data)
+        elif self.checksum is not None:
+            self.checksum.update(data)
         if size == 0:
             self.finished = True
             if self.remaining != 0:
@@ -124,6 +158,35 @@ class AwsChunkedInput:
             if self.remaining < 0:
                 self._fail('x-amz-decoded-content-length mismatch', 'IncompleteBody')
         return data
+
+    def _check_chunk_signature(self, ext, data):
+        name, _eq, signature = ext.partition(b'=')
+        if name.strip() != b'chunk-signature':
+            self._fail('missing chunk-signature', 'IncompleteBody')
+        expected = self.signer(self.previous, data)
+        signature = signature.decode('latin-1').strip()
+        if expected is not None and not signing.signatures_equal(expected, signature):
+            self._fail('chunk signature mismatch')
+        self.previous = signature
+
+    def _check_trailer(self):
+        """Read the trailer lines after the final chunk, through the empty line, and
+        compare the announced checksum with the decoded bytes'."""
+        trailers = {}
+        for _ in range(16):
+            line = self._read_line()
+            if line == b'':
+                break
+            name, colon, value = line.decode('latin-1').partition(':')
+            if not colon:
+                self._fail('bad aws-chunked trailer', 'IncompleteBody')
+            trailers[name.strip().lower()] = value.strip()
+        else:
+            self._fail('too many aws-chunked trailers', 'IncompleteBody')
+        given = trailers.get(self.trailer)
+        expected = base64.b64encode(self.checksum.digest()).decode('ascii')
+        if given is None or given != expected:
+            self._fail('%s mismatch' % self.trailer, 'BadDigest')
 
     def read(self, size=-1):
         while not self.finished and (size is None or size < 0

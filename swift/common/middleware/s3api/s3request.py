@@ -208,11 +208,13 @@ class S3Request:
         if value is None:
             raise errors.InvalidRequest('Missing required header for this request: '
                                         'x-amz-content-sha256')
-        if value not in (signing.UNSIGNED_PAYLOAD, signing.STREAMING_PAYLOAD) \
+        if value not in (signing.UNSIGNED_PAYLOAD, signing.STREAMING_PAYLOAD,
+                         signing.STREAMING_UNSIGNED_TRAILER) \
                 and not _SHA256_RE.match(value):
             raise errors.InvalidArgument(
                 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, '
-                'STREAMING-AWS4-HMAC-SHA256-PAYLOAD, or a valid sha256 value.',
+                'STREAMING-AWS4-HMAC-SHA256-PAYLOAD, '
+                'STREAMING-UNSIGNED-PAYLOAD-TRAILER, or a valid sha256 value.',
                 ArgumentName='x-amz-content-sha256', ArgumentValue=value)
         return value
 
@@ -325,13 +327,22 @@ class S3Request:
             raise errors.InvalidArgument('Invalid Content-Length',
                                          ArgumentName='Content-Length')
         payload = self.auth.payload_hash
-        if payload == signing.STREAMING_PAYLOAD:
+        if payload in (signing.STREAMING_PAYLOAD, signing.STREAMING_UNSIGNED_TRAILER):
             try:
                 decoded = int(env.get('HTTP_X_AMZ_DECODED_CONTENT_LENGTH', ''))
             except ValueError:
                 raise errors.MissingContentLength()
-            self.body_reader = AwsChunkedInput(env['wsgi.input'], decoded,
-                                               self._chunk_signer, self.auth.signature)
+            if payload == signing.STREAMING_PAYLOAD:
+                self.body_reader = AwsChunkedInput(env['wsgi.input'], decoded,
+                                                   self._chunk_signer,
+                                                   self.auth.signature)
+            else:
+                trailer = (env.get('HTTP_X_AMZ_TRAILER') or '').strip().lower() or None
+                try:
+                    self.body_reader = AwsChunkedInput(env['wsgi.input'], decoded, None,
+                                                       None, trailer=trailer)
+                except ValueError as err:
+                    raise errors.InvalidRequest(str(err))
             return self.body_reader, decoded
         if payload != signing.UNSIGNED_PAYLOAD:
             if length == 0 and payload.lower() != signing.EMPTY_SHA256:

@@ -518,3 +518,59 @@ def test_a_version_id_other_than_null_is_invalid_argument(s3):
     assert (status, error_code(body)) == (400, 'InvalidArgument')
     status, _headers, body = call(app, sign('GET', '/bucket/k?versionId=null'))
     assert (status, body) == (200, b'x')
+
+
+def _unsigned_trailer_env(chunks, trailer='x-amz-checksum-crc32', value=None):
+    """A PUT as boto3 sends it over TLS: STREAMING-UNSIGNED-PAYLOAD-TRAILER, unsigned
+    aws-chunked body, the checksum as a trailer."""
+    import zlib
+    amz_date = time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())
+    data = b''.join(chunks)
+    env = sign('GET', '/bucket/trailed')   # a template environ
+    for key in [k for k in env
+                if k.startswith('HTTP_X_AMZ') or k == 'HTTP_AUTHORIZATION']:
+        del env[key]
+    env.update({'REQUEST_METHOD': 'PUT', 'HTTP_X_AMZ_DATE': amz_date,
+                'HTTP_X_AMZ_CONTENT_SHA256': signing.STREAMING_UNSIGNED_TRAILER,
+                'HTTP_X_AMZ_DECODED_CONTENT_LENGTH': str(len(data)),
+                'HTTP_X_AMZ_TRAILER': trailer, 'HTTP_CONTENT_ENCODING': 'aws-chunked'})
+    credential = signing.V4Credential(ACCESS_KEY, amz_date[:8], 'us-east-1', 's3')
+    signed = ('content-encoding', 'host', 'x-amz-content-sha256', 'x-amz-date',
+              'x-amz-decoded-content-length', 'x-amz-trailer')
+    canonical = signing.canonical_request('PUT', '/bucket/trailed', '', env, signed,
+                                          signing.STREAMING_UNSIGNED_TRAILER)
+    key = signing.v4_signing_key(SECRET_KEY, credential)
+    seed = signing.v4_signature(key, signing.v4_string_to_sign(
+        amz_date, credential.scope, canonical))
+    env['HTTP_AUTHORIZATION'] = (
+        'AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s' % (
+            ACCESS_KEY, credential.scope, ';'.join(signed), seed))
+    if value is None:
+        value = base64.b64encode(zlib.crc32(data).to_bytes(4, 'big')).decode()
+    body = b''.join(b'%x\r\n%s\r\n' % (len(c), c) for c in chunks)
+    body += b'0\r\n%s:%s\r\n\r\n' % (trailer.encode(), value.encode())
+    env['wsgi.input'] = io.BytesIO(body)
+    env['CONTENT_LENGTH'] = str(len(body))
+    return env
+
+
+def test_unsigned_payload_with_checksum_trailer(s3):
+    app, swift, _clock = s3
+    status, _headers, body = call(app, _unsigned_trailer_env([b'a' * 100, b'b' * 7]))
+    assert status == 200, body
+    assert swift.objects['/v1/AUTH_test/bucket/trailed'][1] == b'a' * 100 + b'b' * 7
+
+
+def test_unsigned_payload_with_a_wrong_checksum_stores_nothing(s3):
+    app, swift, _clock = s3
+    status, _headers, body = call(app, _unsigned_trailer_env([b'abc'], value='AAAAAA=='))
+    assert (status, error_code(body)) == (400, 'BadDigest')
+    assert '/v1/AUTH_test/bucket/trailed' not in swift.objects
+
+
+def test_unsigned_payload_with_an_unknown_checksum_is_refused(s3):
+    app, swift, _clock = s3
+    status, _headers, body = call(app, _unsigned_trailer_env(
+        [b'abc'], trailer='x-amz-checksum-crc64nvme', value='x'))
+    assert (status, error_code(body)) == (400, 'InvalidRequest')
+    assert '/v1/AUTH_test/bucket/trailed' not in swift.objects
