@@ -112,6 +112,9 @@ InvalidDigest = _error('InvalidDigest', 400,
                        'The Content-MD5 you specified was invalid.')
 BadDigest = _error('BadDigest', 400,
                    'The Content-MD5 you specified did not match what we received.')
+RequestTimeout = _error('RequestTimeout', 400,
+                        'Your socket connection to the server was not read from or '
+                        'written to within the timeout period.')
 IncompleteBody = _error('IncompleteBody', 400,
                         'You did not provide the number of bytes specified by the '
                         'Content-Length HTTP header.')

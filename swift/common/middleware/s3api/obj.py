@@ -151,7 +151,9 @@ def check_put_status(s3req, resp):
         raise errors.EntityTooLarge()
     if status == 411:
         raise errors.MissingContentLength()
-    if status in (408, 499):
+    if status == 408:
+        raise errors.RequestTimeout()   # the client was too slow with its body
+    if status == 499:
         raise errors.IncompleteBody()
     if status == 400:
         raise errors.InvalidArgument(resp.body.decode('utf-8', 'replace')[:200]

@@ -574,3 +574,10 @@ def test_unsigned_payload_with_an_unknown_checksum_is_refused(s3):
         [b'abc'], trailer='x-amz-checksum-crc64nvme', value='x'))
     assert (status, error_code(body)) == (400, 'InvalidRequest')
     assert '/v1/AUTH_test/bucket/trailed' not in swift.objects
+
+
+def test_a_body_too_slow_for_the_proxy_is_request_timeout(s3):
+    app, swift, _clock = s3
+    swift.register('PUT', '/v1/AUTH_test/bucket/slow', 408)
+    status, _headers, body = call(app, sign('PUT', '/bucket/slow', body=b'x'))
+    assert (status, error_code(body)) == (400, 'RequestTimeout')
