@@ -174,40 +174,53 @@ def test_content_md5(s3):
     assert sorted(swift.objects) == ['/v1/AUTH_test/bucket/a']
 
 
-def _chunked_env(chunks, tamper=False):
-    """A PUT signed with STREAMING-AWS4-HMAC-SHA256-PAYLOAD and its aws-chunked body."""
+def _streaming_env(path, payload, decoded, extra=None):
+    """A PUT of ``path`` signed (V4, header) with the streaming ``payload`` hash.
+
+    :returns: (environ without body, signing key, scope, amz date, seed signature).
+    """
     amz_date = time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())
-    decoded = sum(len(c) for c in chunks)
-    env = sign('GET', '/bucket/chunky')   # a template environ
+    env = sign('GET', path)   # a template environ
     for key in [k for k in env
                 if k.startswith('HTTP_X_AMZ') or k == 'HTTP_AUTHORIZATION']:
         del env[key]
     env.update({'REQUEST_METHOD': 'PUT', 'HTTP_X_AMZ_DATE': amz_date,
-                'HTTP_X_AMZ_CONTENT_SHA256': signing.STREAMING_PAYLOAD,
+                'HTTP_X_AMZ_CONTENT_SHA256': payload,
                 'HTTP_X_AMZ_DECODED_CONTENT_LENGTH': str(decoded),
                 'HTTP_CONTENT_ENCODING': 'aws-chunked'})
+    env.update(extra or {})
     credential = signing.V4Credential(ACCESS_KEY, amz_date[:8], 'us-east-1', 's3')
-    signed = ('content-encoding', 'host', 'x-amz-content-sha256', 'x-amz-date',
-              'x-amz-decoded-content-length')
-    canonical = signing.canonical_request('PUT', '/bucket/chunky', '', env, signed,
-                                          signing.STREAMING_PAYLOAD)
+    signed = sorted(['host', 'content-encoding'] + [
+        k[5:].lower().replace('_', '-') for k in env if k.startswith('HTTP_X_AMZ_')])
+    canonical = signing.canonical_request('PUT', path, '', env, signed, payload)
     key = signing.v4_signing_key(SECRET_KEY, credential)
     seed = signing.v4_signature(key, signing.v4_string_to_sign(
         amz_date, credential.scope, canonical))
     env['HTTP_AUTHORIZATION'] = (
         'AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s' % (
             ACCESS_KEY, credential.scope, ';'.join(signed), seed))
+    return env, key, credential.scope, amz_date, seed
+
+
+def _set_body(env, body):
+    env['wsgi.input'] = io.BytesIO(body)
+    env['CONTENT_LENGTH'] = str(len(body))
+    return env
+
+
+def _chunked_env(chunks, tamper=False):
+    """A PUT signed with STREAMING-AWS4-HMAC-SHA256-PAYLOAD and its aws-chunked body."""
+    env, key, scope, amz_date, seed = _streaming_env(
+        '/bucket/chunky', signing.STREAMING_PAYLOAD, sum(len(c) for c in chunks))
     body, previous = b'', seed
     for chunk in list(chunks) + [b'']:
         sig = signing.v4_signature(key, signing.chunk_string_to_sign(
-            amz_date, credential.scope, previous, chunk))
+            amz_date, scope, previous, chunk))
         if tamper and chunk:
             sig = '0' * 64
         body += b'%x;chunk-signature=%s\r\n%s\r\n' % (len(chunk), sig.encode(), chunk)
         previous = sig
-    env['wsgi.input'] = io.BytesIO(body)
-    env['CONTENT_LENGTH'] = str(len(body))
-    return env
+    return _set_body(env, body)
 
 
 def test_aws_chunked_upload(s3):
@@ -524,34 +537,14 @@ def _unsigned_trailer_env(chunks, trailer='x-amz-checksum-crc32', value=None):
     """A PUT as boto3 sends it over TLS: STREAMING-UNSIGNED-PAYLOAD-TRAILER, unsigned
     aws-chunked body, the checksum as a trailer."""
     import zlib
-    amz_date = time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())
     data = b''.join(chunks)
-    env = sign('GET', '/bucket/trailed')   # a template environ
-    for key in [k for k in env
-                if k.startswith('HTTP_X_AMZ') or k == 'HTTP_AUTHORIZATION']:
-        del env[key]
-    env.update({'REQUEST_METHOD': 'PUT', 'HTTP_X_AMZ_DATE': amz_date,
-                'HTTP_X_AMZ_CONTENT_SHA256': signing.STREAMING_UNSIGNED_TRAILER,
-                'HTTP_X_AMZ_DECODED_CONTENT_LENGTH': str(len(data)),
-                'HTTP_X_AMZ_TRAILER': trailer, 'HTTP_CONTENT_ENCODING': 'aws-chunked'})
-    credential = signing.V4Credential(ACCESS_KEY, amz_date[:8], 'us-east-1', 's3')
-    signed = ('content-encoding', 'host', 'x-amz-content-sha256', 'x-amz-date',
-              'x-amz-decoded-content-length', 'x-amz-trailer')
-    canonical = signing.canonical_request('PUT', '/bucket/trailed', '', env, signed,
-                                          signing.STREAMING_UNSIGNED_TRAILER)
-    key = signing.v4_signing_key(SECRET_KEY, credential)
-    seed = signing.v4_signature(key, signing.v4_string_to_sign(
-        amz_date, credential.scope, canonical))
-    env['HTTP_AUTHORIZATION'] = (
-        'AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s' % (
-            ACCESS_KEY, credential.scope, ';'.join(signed), seed))
+    env = _streaming_env('/bucket/trailed', signing.STREAMING_UNSIGNED_TRAILER,
+                         len(data), {'HTTP_X_AMZ_TRAILER': trailer})[0]
     if value is None:
         value = base64.b64encode(zlib.crc32(data).to_bytes(4, 'big')).decode()
     body = b''.join(b'%x\r\n%s\r\n' % (len(c), c) for c in chunks)
     body += b'0\r\n%s:%s\r\n\r\n' % (trailer.encode(), value.encode())
-    env['wsgi.input'] = io.BytesIO(body)
-    env['CONTENT_LENGTH'] = str(len(body))
-    return env
+    return _set_body(env, body)
 
 
 def test_unsigned_payload_with_checksum_trailer(s3):
