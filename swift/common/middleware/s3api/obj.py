@@ -85,7 +85,7 @@ def get_object(s3req, app):
         raise _missing(s3req, app, method)
     if status == 412:
         resp.body
-        raise errors.PreconditionFailed(Condition='If-Match')
+        raise errors.PreconditionFailed(Condition=failed_condition(s3req.environ))
     if status == 416:
         resp.body
         raise errors.InvalidRange(RangeRequested=headers['Range'])
@@ -102,6 +102,15 @@ def get_object(s3req, app):
         out.pop('Content-Length', None)
         return Response(status=304, headers=out)
     return Response(status=status, headers=out, app_iter=resp.app_iter)
+
+
+def failed_condition(env):
+    """The conditional header a 412 answers (S3 names it in ``<Condition>``)."""
+    if env.get('HTTP_IF_MATCH'):
+        return 'If-Match'
+    if env.get('HTTP_IF_UNMODIFIED_SINCE'):
+        return 'If-Unmodified-Since'
+    return 'If-Match'
 
 
 def _content_md5_etag(s3req):

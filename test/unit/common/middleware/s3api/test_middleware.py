@@ -574,3 +574,12 @@ def test_a_body_too_slow_for_the_proxy_is_request_timeout(s3):
     swift.register('PUT', '/v1/AUTH_test/bucket/slow', 408)
     status, _headers, body = call(app, sign('PUT', '/bucket/slow', body=b'x'))
     assert (status, error_code(body)) == (400, 'RequestTimeout')
+
+
+def test_failed_if_unmodified_since_names_its_condition(s3):
+    app, _swift, _clock = s3
+    call(app, sign('PUT', '/bucket/k', body=b'x'))
+    status, _headers, body = call(app, sign('GET', '/bucket/k', headers={
+        'If-Unmodified-Since': 'Thu, 01 Jan 1970 00:00:01 GMT'}))
+    assert (status, error_code(body)) == (412, 'PreconditionFailed')
+    assert b'<Condition>If-Unmodified-Since</Condition>' in body
