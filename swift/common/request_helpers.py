@@ -116,6 +116,19 @@ class IterReader:
             close()
 
 
+def split_api_path(req, valid_api_versions):
+    """``/<version>/<account>[/<container>[/<object>]]`` of ``req`` when its version is
+    one of ``valid_api_versions`` (swift.conf's constraint).
+
+    :returns: [version, account, container or None, object or None] (WSGI strs), or
+        None for any other path (e.g. ``/auth/v1.0``, ``/info``): not an API request.
+    """
+    parts = req.split_path_or_none(2, 4, True)
+    if parts is None or parts[0] not in valid_api_versions:
+        return None
+    return parts
+
+
 def close_if_possible(iterable):
     """Call ``iterable.close()`` when it has one (WSGI app_iter rule, PEP 3333)."""
     close = getattr(iterable, 'close', None)

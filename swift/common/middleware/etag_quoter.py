@@ -18,6 +18,7 @@
 from swift.common.config import config_true_value
 from swift.common.constraints import Constraints
 from swift.common.http_status import is_success
+from swift.common.request_helpers import split_api_path
 from swift.common.swob import Request
 from swift.proxy.controllers.info import register_swift_info
 from swift.proxy.info_cache import get_account_info, get_container_info
@@ -51,12 +52,10 @@ class EtagQuoterMiddleware:
 
     def __call__(self, env, start_response):
         req = Request(env)
-        parts = req.split_path_or_none(2, 4, True)
+        parts = split_api_path(req, self.valid_api_versions)
         if parts is None:
             return self.app(env, start_response)
         version, _account, container, obj = parts
-        if version not in self.valid_api_versions:
-            return self.app(env, start_response)
         if obj is None:
             kind = 'Container' if container else 'Account'
             return self.handle_flag(req, kind)(env, start_response)

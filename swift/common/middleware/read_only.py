@@ -22,6 +22,7 @@
 from swift.common.config import FALSE_VALUES, TRUE_VALUES, config_true_value
 from swift.common.constraints import Constraints
 from swift.common.middleware.copy import check_account_format
+from swift.common.request_helpers import split_api_path
 from swift.common.swob import (HTTPBadRequest, HTTPException, HTTPForbidden,
                                HTTPMethodNotAllowed, Request, wsgi_unquote)
 from swift.proxy.controllers.info import register_swift_info
@@ -55,12 +56,10 @@ class ReadOnlyMiddleware:
 
     def __call__(self, env, start_response):
         req = Request(env)
-        parts = req.split_path_or_none(2, 4, True)
+        parts = split_api_path(req, self.valid_api_versions)
         if parts is None:
             return self.app(env, start_response)
         version, account, container, _obj = parts
-        if version not in self.valid_api_versions:
-            return self.app(env, start_response)
         try:
             if container is None and req.method in ('PUT', 'POST') and (
                     CLIENT_HEADER in req.headers or REMOVE_HEADER in req.headers):

@@ -187,23 +187,28 @@ def test_a_reused_connection_lost_after_the_body_went_out_is_an_error(server_fac
     assert server.accepted == 1
 
 
+class FakeConnection:
+    """Just what the pool's bookkeeping touches of a PooledHTTPConnection."""
+    idle = False
+    closed = False
+    sock = None
+
+    def __init__(self, key):
+        self.key = key
+
+    def _close_socket(self):
+        self.closed = True
+
+
 def test_connections_idle_too_long_are_closed():
     now = [1000.0]
     pool = ConnectionPool(idle_timeout_s=10.0, monotonic=lambda: now[0])
 
-    class Idle:
-        key = ('127.0.0.1', 1)
-        idle = False
-        closed = False
-        sock = None
-
-        def _close_socket(self):
-            self.closed = True
-    conn = Idle()
+    conn = FakeConnection(('127.0.0.1', 1))
     pool.put(conn)
     assert conn.idle
     now[0] += 10.0
-    assert pool._take(Idle.key) is None
+    assert pool._take(conn.key) is None
     assert conn.closed and not conn.idle
 
 
@@ -244,17 +249,8 @@ def test_connections_of_servers_no_longer_used_are_pruned():
     now = [1000.0]
     pool = ConnectionPool(idle_timeout_s=10.0, monotonic=lambda: now[0])
 
-    class Idle:
-        idle = False
-        closed = False
-        sock = None
-
-        def __init__(self, key):
-            self.key = key
-
-        def _close_socket(self):
-            self.closed = True
-    quiet, busy = Idle(('10.0.0.1', 1)), Idle(('10.0.0.2', 1))
+    quiet = FakeConnection(('10.0.0.1', 1))
+    busy = FakeConnection(('10.0.0.2', 1))
     pool.put(quiet)
     now[0] += 10.0
     pool.put(busy)        # a put for another server prunes the quiet one's list
